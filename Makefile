@@ -1,0 +1,46 @@
+# django-sse: `make demo` runs the demo, `make test` runs the whole suite.
+# Both build their own virtualenv in .venv from requirements-dev.txt.
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+# The newest Python >= 3.11 on the machine (pyenv installs included); override
+# with `make test PYTHON=/path/to/python3.12`.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3.11 python3; do \
+	for p in $$(command -v $$c) $$(ls -d $$HOME/.pyenv/versions/*/bin/$$c 2>/dev/null | sort -rV); do \
+	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo "$$p" && exit 0; \
+	done; done)
+
+.PHONY: demo test lint pytest bench clean
+
+$(BIN)/.installed: requirements-dev.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 found; pass PYTHON=..." >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  django-sse demo: http://127.0.0.1:8000/  (users alice/alice and bob/bob)"
+	@echo
+	$(BIN)/daphne -b 127.0.0.1 -p 8000 demo_project.asgi:application
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+pytest: $(BIN)/.installed
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/first_number.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*

@@ -1,0 +1,71 @@
+"""A drop-in for Django's ``get_asgi_application()`` that holds no thread per stream.
+
+Django's ``ASGIHandler`` runs each request's sync work (``request_started``
+receivers, sync middleware, ``sync_to_async`` ORM calls) on a thread created for
+that request and alive until the response ends: an open event stream would pin
+a thread for hours. This handler runs each request in asgiref's
+``ThreadSensitiveContext`` with one of a few shared single-thread executors, so
+10,000 open streams share ``SSE_HANDLER_THREADS`` threads. Sync code of any one
+request still runs on one thread, as Django expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import django
+from asgiref.sync import ThreadSensitiveContext
+from django.core.handlers.asgi import ASGIHandler
+
+from django_sse.conf import conf
+
+logger = logging.getLogger("django_sse.asgi")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class PooledASGIHandler(ASGIHandler):
+    """Django's ASGI handler on a fixed pool of thread-sensitive executors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        count = max(1, conf.SSE_HANDLER_THREADS)
+        self.executors = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-sse-{i}")
+            for i in range(count)
+        ]
+        self._next_executor = itertools.cycle(self.executors)
+        self.send_timeout = conf.SSE_SEND_TIMEOUT
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        async with ThreadSensitiveContext(executor=next(self._next_executor)):
+            try:
+                await self.handle(scope, receive, _with_timeout(send, self.send_timeout))
+            except TimeoutError:
+                logger.warning("closed %s: the client stopped reading", scope.get("path"))
+
+
+def _with_timeout(send: Send, seconds: float) -> Send:
+    """Give up on a client that stopped reading (on servers that push back)."""
+
+    async def send_within_timeout(message: Message) -> None:
+        async with asyncio.timeout(seconds):
+            await send(message)
+
+    return send_within_timeout
+
+
+def get_asgi_application() -> PooledASGIHandler:
+    """Set Django up and return the pooled handler (use it in ``asgi.py``)."""
+    django.setup(set_prefix=False)
+    return PooledASGIHandler()

@@ -1,0 +1,91 @@
+"""Every ``SSE_*`` setting, read live so ``override_settings`` just works.
+
+Nothing else in the package reads ``SSE_*`` names from ``django.conf.settings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    "SSE_CHANNEL_LAYER": "default",  # alias in CHANNEL_LAYERS
+    "SSE_ALLOW_ANONYMOUS": True,
+    "SSE_AUTHORIZE": "django_sse.auth.default_authorize",
+    "SSE_HEARTBEAT_INTERVAL": 15.0,  # seconds
+    "SSE_RETRY": 3000,  # milliseconds, sent as the stream's `retry:` field
+    "SSE_MAX_CONNECTION_AGE": 600.0,  # seconds, with up to 10% jitter
+    "SSE_MAX_PENDING": 1000,  # frames queued per connection before catch-up
+    "SSE_SEND_TIMEOUT": 30.0,  # seconds one write may take before closing
+    "SSE_MAX_TOPICS": 8,  # topics one connection may follow
+    "SSE_EVENT_TTL": 86400.0,  # seconds an event stays in the log
+    "SSE_MAX_EVENTS_PER_STREAM": 1000,
+    "SSE_RESYNC_INTERVAL": 10.0,  # seconds between the hub's log checks
+    "SSE_HANDLER_THREADS": 4,  # shared threads of the pooled ASGI handler
+}
+
+
+class Settings:
+    """Typed access to the ``SSE_*`` settings with their defaults."""
+
+    def _get(self, name: str) -> Any:
+        return getattr(django_settings, name, DEFAULTS[name])
+
+    @property
+    def SSE_CHANNEL_LAYER(self) -> str:
+        return str(self._get("SSE_CHANNEL_LAYER"))
+
+    @property
+    def SSE_ALLOW_ANONYMOUS(self) -> bool:
+        return bool(self._get("SSE_ALLOW_ANONYMOUS"))
+
+    @property
+    def SSE_AUTHORIZE(self) -> Callable[..., Any]:
+        value = self._get("SSE_AUTHORIZE")
+        return import_string(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+
+    @property
+    def SSE_HEARTBEAT_INTERVAL(self) -> float:
+        return float(self._get("SSE_HEARTBEAT_INTERVAL"))
+
+    @property
+    def SSE_RETRY(self) -> int:
+        return int(self._get("SSE_RETRY"))
+
+    @property
+    def SSE_MAX_CONNECTION_AGE(self) -> float:
+        return float(self._get("SSE_MAX_CONNECTION_AGE"))
+
+    @property
+    def SSE_MAX_PENDING(self) -> int:
+        return int(self._get("SSE_MAX_PENDING"))
+
+    @property
+    def SSE_SEND_TIMEOUT(self) -> float:
+        return float(self._get("SSE_SEND_TIMEOUT"))
+
+    @property
+    def SSE_MAX_TOPICS(self) -> int:
+        return int(self._get("SSE_MAX_TOPICS"))
+
+    @property
+    def SSE_EVENT_TTL(self) -> float:
+        return float(self._get("SSE_EVENT_TTL"))
+
+    @property
+    def SSE_MAX_EVENTS_PER_STREAM(self) -> int:
+        return int(self._get("SSE_MAX_EVENTS_PER_STREAM"))
+
+    @property
+    def SSE_RESYNC_INTERVAL(self) -> float:
+        return float(self._get("SSE_RESYNC_INTERVAL"))
+
+    @property
+    def SSE_HANDLER_THREADS(self) -> int:
+        return int(self._get("SSE_HANDLER_THREADS"))
+
+
+conf = Settings()

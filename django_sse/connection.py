@@ -1,0 +1,141 @@
+"""One open stream: replay from the log, then live frames, in exact order.
+
+Order of work: register with the hub first (live frames start queueing), replay
+from the log everything after the cursor, then drain the queue skipping what the
+replay already sent. A frame that jumps ahead is preceded by the missing events
+read from the log; an overflowed queue is replaced by a read of the log. So a
+connection sees each persistent event of each stream once, in order, or gets
+``sse:reset`` when the log no longer holds what it missed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator
+
+from django_sse import cursor as cursors
+from django_sse.conf import conf
+from django_sse.db import run_db
+from django_sse.hub import Hub
+from django_sse.models import read_after, read_heads
+from django_sse.subscription import Frame, Subscription
+from django_sse.wire import (
+    HEARTBEAT,
+    encode_comment,
+    encode_event,
+    encode_id_line,
+    encode_retry,
+)
+
+REPLAY_BATCH = 500  # events per log query
+RESET_EVENT = "sse:reset"
+AGE_JITTER = 0.1  # a connection lives between 90% and 100% of the maximum age
+
+
+class _Pruned(Exception):
+    """The log no longer holds an event this connection needs."""
+
+
+class Connection:
+    def __init__(self, hub: Hub, streams: list[str], last_event_id: str | None) -> None:
+        self.hub = hub
+        self.streams = sorted(set(streams))
+        self.last_event_id = last_event_id
+        self.cursor = cursors.Cursor(self.streams, {})
+
+    async def events(self) -> AsyncIterator[bytes]:
+        """The response body: bytes to write, until the maximum age is reached."""
+        yield encode_retry(conf.SSE_RETRY) + encode_comment("connected")
+        sub = await self.hub.subscribe(self.streams, conf.SSE_MAX_PENDING)
+        try:
+            if replay := await self._start():
+                yield replay
+            async for chunk in self._live(sub):
+                yield chunk
+        finally:
+            self.hub.unsubscribe(sub)
+
+    async def _start(self) -> bytes:
+        heads = await run_db(read_heads, self.streams)
+        if self.last_event_id is None:
+            self.cursor = cursors.Cursor(self.streams, heads)
+            return b""
+        try:
+            positions = cursors.decode(self.last_event_id, self.streams)
+        except cursors.InvalidCursor:
+            return await self._reset("invalid")
+        if any(positions[s] > heads[s] for s in self.streams):
+            return await self._reset("unknown")
+        self.cursor = cursors.Cursor(self.streams, positions)
+        return await self._catch_up()
+
+    async def _reset(self, reason: str) -> bytes:
+        heads = await run_db(read_heads, self.streams)
+        self.cursor = cursors.Cursor(self.streams, heads)
+        data = json.dumps({"reason": reason})
+        return encode_event(data, RESET_EVENT, self.cursor.encode())
+
+    async def _catch_up(self) -> bytes:
+        """Everything in the log after the cursor, or a reset if it was pruned."""
+        out: list[bytes] = []
+        try:
+            for stream in self.streams:
+                while rows := await self._read(stream, REPLAY_BATCH):
+                    out.extend(self._emit(stream, seq, encode_event(d, e)) for seq, e, d in rows)
+        except _Pruned:
+            return await self._reset("expired")
+        return b"".join(out)
+
+    async def _read(self, stream: str, limit: int) -> list[tuple[int, str, str]]:
+        position = self.cursor.positions[stream]
+        rows = await run_db(read_after, stream, position, limit)
+        if rows and rows[0][0] != position + 1:
+            raise _Pruned
+        return rows
+
+    def _emit(self, stream: str, seq: int, frame: bytes) -> bytes:
+        self.cursor.advance(stream, seq)
+        return encode_id_line(self.cursor.encode()) + frame
+
+    async def _live(self, sub: Subscription) -> AsyncIterator[bytes]:
+        loop = self.hub.loop
+        heartbeat = conf.SSE_HEARTBEAT_INTERVAL
+        age = conf.SSE_MAX_CONNECTION_AGE * (1 - random.uniform(0, AGE_JITTER))
+        closes_at = loop.time() + age
+        written_at = loop.time()
+        while (left := closes_at - loop.time()) > 0:
+            await sub.wait(min(left, written_at + heartbeat - loop.time()))
+            if sub.overflowed:
+                sub.overflowed = False
+                sub.take()
+                chunk = await self._catch_up()
+            else:
+                chunk = await self._render(sub.take())
+            if not chunk and loop.time() - written_at >= heartbeat:
+                chunk = HEARTBEAT
+            if chunk:
+                written_at = loop.time()
+                yield chunk
+
+    async def _render(self, frames: list[Frame]) -> bytes:
+        out = []
+        positions = self.cursor.positions
+        for stream, seq, frame in frames:
+            if seq is None:
+                out.append(frame)
+            elif seq == positions[stream] + 1:
+                out.append(self._emit(stream, seq, frame))
+            elif seq > positions[stream]:
+                out.append(await self._fill_gap(stream, seq, frame))
+        return b"".join(out)
+
+    async def _fill_gap(self, stream: str, seq: int, frame: bytes) -> bytes:
+        try:
+            rows = await self._read(stream, seq - self.cursor.positions[stream] - 1)
+        except _Pruned:
+            return await self._reset("expired")
+        out = [self._emit(stream, s, encode_event(d, e)) for s, e, d in rows]
+        if self.cursor.positions[stream] == seq - 1:
+            out.append(self._emit(stream, seq, frame))
+        return b"".join(out)

@@ -1,0 +1,284 @@
+"""The per-process hub: one channel-layer channel, local fan-out.
+
+One hub per event loop owns a single layer channel. It joins a stream's group
+when the first local connection needs that stream and leaves when the last one
+goes, so the layer never does per-connection work. It delivers every stream's
+persistent events to local subscriptions in sequence order without gaps: a ring
+that jumps ahead, a lost ring found by the periodic head check, or a layer
+outage each make it read the missing events from the log once for the whole
+process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from collections import Counter
+from collections.abc import Coroutine, Iterable
+from typing import Any
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
+
+from django_sse.conf import conf
+from django_sse.db import run_db
+from django_sse.models import read_after, read_heads
+from django_sse.streams import group_name
+from django_sse.subscription import Subscription
+from django_sse.wire import encode_event
+
+logger = logging.getLogger("django_sse.hub")
+
+RING_TYPE = "sse.event"
+BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
+BACKOFF_MAX = 5.0  # seconds
+REPAIR_BATCH = 500  # events read from the log per query
+
+
+class _StreamState:
+    __slots__ = ("name", "subs", "last", "wanted", "repairing", "ready")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.subs: set[Subscription] = set()
+        self.last: int | None = None  # last seq delivered; None until joined
+        self.wanted = 0  # highest seq known to be committed
+        self.repairing = False
+        self.ready: asyncio.Task[None] | None = None
+
+
+class Hub:
+    def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
+        self.layer = layer
+        self.loop = loop
+        self.channel: str | None = None
+        self.counters: Counter[str] = Counter()
+        self._streams: dict[str, _StreamState] = {}
+        self._leaving: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._starting: asyncio.Task[None] | None = None
+        self._need_rejoin = False
+
+    # Connections ----------------------------------------------------------
+
+    async def subscribe(self, streams: Iterable[str], max_pending: int) -> Subscription:
+        """Register a connection; live frames queue up from the moment this returns."""
+        await self._start()
+        sub = Subscription(tuple(streams), max_pending)
+        joins = []
+        for name in sub.streams:
+            state = self._streams.get(name)
+            if state is None:
+                state = self._streams[name] = _StreamState(name)
+                state.ready = self._spawn(self._join(state))
+            state.subs.add(sub)
+            assert state.ready is not None
+            joins.append(asyncio.shield(state.ready))
+        try:
+            await asyncio.gather(*joins)
+        except BaseException:
+            self.unsubscribe(sub)
+            raise
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forget a connection; leave the groups nobody here needs any more."""
+        if sub.closed:
+            return
+        sub.closed = True
+        for name in sub.streams:
+            state = self._streams.get(name)
+            if state is None or sub not in state.subs:
+                continue
+            state.subs.discard(sub)
+            if not state.subs:
+                del self._streams[name]
+                self._leaving[name] = self._spawn(self._leave(state))
+
+    def stats(self) -> dict[str, int]:
+        subs = {sub for state in self._streams.values() for sub in state.subs}
+        return {
+            "subscriptions": len(subs),
+            "streams": len(self._streams),
+            "leaving": len(self._leaving),
+            "tasks": len(self._tasks),
+            **self.counters,
+        }
+
+    # Group membership -----------------------------------------------------
+
+    async def _join(self, state: _StreamState) -> None:
+        previous = self._leaving.get(state.name)
+        if previous is not None:
+            await asyncio.wait([previous])
+        try:
+            await self.layer.group_add(group_name(state.name), self.channel)
+        except Exception:
+            logger.warning("group_add(%s) failed; will retry", state.name, exc_info=True)
+            self._need_rejoin = True
+        try:
+            heads = await run_db(read_heads, [state.name])
+        except BaseException:
+            if self._streams.get(state.name) is state:
+                del self._streams[state.name]
+            raise
+        state.last = state.wanted = heads[state.name]
+
+    async def _leave(self, state: _StreamState) -> None:
+        try:
+            if state.ready is not None:
+                await asyncio.wait([state.ready])
+            await self.layer.group_discard(group_name(state.name), self.channel)
+        except Exception:
+            logger.warning("group_discard(%s) failed", state.name, exc_info=True)
+        finally:
+            if self._leaving.get(state.name) is asyncio.current_task():
+                del self._leaving[state.name]
+
+    async def _rejoin(self) -> None:
+        for name in list(self._streams):
+            await self.layer.group_add(group_name(name), self.channel)
+        self._need_rejoin = False
+        self.counters["rejoins"] += 1
+
+    # Receiving ------------------------------------------------------------
+
+    async def _start(self) -> None:
+        if self._starting is None:
+            self._starting = self._spawn(self._open())
+        try:
+            await asyncio.shield(self._starting)
+        except Exception:
+            self._starting = None
+            raise
+
+    async def _open(self) -> None:
+        self.channel = await self.layer.new_channel()
+        self._spawn(self._receive_loop())
+        self._spawn(self._tick_loop())
+
+    async def _receive_loop(self) -> None:
+        backoff = BACKOFF_MIN
+        while True:
+            try:
+                if self._need_rejoin:
+                    await self._rejoin()
+                    await self.resync()
+                message = await self.layer.receive(self.channel)
+            except Exception:
+                self.counters["layer_failures"] += 1
+                self._need_rejoin = True
+                logger.warning("channel layer failed; retry in %.1fs", backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            backoff = BACKOFF_MIN
+            self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") != RING_TYPE:
+            return
+        self.counters["rings"] += 1
+        state = self._streams.get(message["stream"])
+        if state is None or state.last is None:
+            return
+        seq, frame = message["seq"], message["frame"]
+        if seq is None:
+            self._fan_out(state, None, frame)
+        elif state.repairing or seq > state.last + 1:
+            self._want(state, seq)
+        elif seq == state.last + 1:
+            state.last = state.wanted = seq
+            self._fan_out(state, seq, frame)
+
+    def _fan_out(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
+        for sub in state.subs:
+            sub.push(state.name, seq, frame)
+        self.counters["deliveries"] += len(state.subs)
+
+    # Repair from the log --------------------------------------------------
+
+    def _want(self, state: _StreamState, seq: int) -> None:
+        state.wanted = max(state.wanted, seq)
+        if not state.repairing:
+            state.repairing = True
+            self._spawn(self._repair(state))
+
+    async def _repair(self, state: _StreamState) -> None:
+        try:
+            while self._streams.get(state.name) is state:
+                assert state.last is not None
+                if state.last >= state.wanted:
+                    break
+                rows = await run_db(read_after, state.name, state.last, REPAIR_BATCH)
+                if not rows:  # pruned meanwhile: connections will reset
+                    state.last = state.wanted
+                    break
+                for seq, event, data in rows:
+                    state.last = seq
+                    self._fan_out(state, seq, encode_event(data, event))
+                self.counters["repaired"] += len(rows)
+        except Exception:
+            logger.warning("reading %s from the log failed", state.name, exc_info=True)
+        finally:
+            state.repairing = False
+
+    async def resync(self) -> None:
+        """Compare every joined stream with its head in the log; fetch what is missing."""
+        joined = [n for n, s in self._streams.items() if s.last is not None]
+        if not joined:
+            return
+        heads = await run_db(read_heads, joined)
+        for name, head in heads.items():
+            state = self._streams.get(name)
+            if state is not None and state.last is not None and head > state.last:
+                self._want(state, head)
+
+    async def _tick_loop(self) -> None:
+        refreshed = time.monotonic()
+        expiry = float(getattr(self.layer, "group_expiry", 86400))
+        while True:
+            await asyncio.sleep(conf.SSE_RESYNC_INTERVAL)
+            try:
+                if time.monotonic() - refreshed > expiry / 2:
+                    await self._rejoin()
+                    refreshed = time.monotonic()
+                await self.resync()
+            except Exception:
+                logger.warning("hub resync failed", exc_info=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        # A fresh context: hub tasks outlive the request that happened to start them.
+        task = self.loop.create_task(coro, context=contextvars.Context())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+def get_hub() -> Hub:
+    """The hub of the running event loop, created on first use."""
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer(conf.SSE_CHANNEL_LAYER)
+    if layer is None:
+        raise ImproperlyConfigured(
+            f"django_sse needs CHANNEL_LAYERS[{conf.SSE_CHANNEL_LAYER!r}] to be set"
+        )
+    hub = _hubs.get(loop)
+    if hub is None or hub.layer is not layer:
+        for old in [lp for lp in _hubs if lp.is_closed()]:
+            del _hubs[old]
+        hub = _hubs[loop] = Hub(layer, loop)
+    return hub
+
+
+def running_hub() -> Hub | None:
+    """A hub whose loop runs in this process, for publishers on other threads."""
+    for loop, hub in list(_hubs.items()):
+        if loop.is_running():
+            return hub
+    return None

@@ -1,0 +1,94 @@
+"""The durable log: one row per persistent event, dense ``seq`` per stream.
+
+``Stream`` holds each stream's head. Publishing updates the head row first
+(taking its row lock, or SQLite's write lock) and inserts the event in the same
+transaction, so sequence numbers are handed out and committed in order: once
+``seq = n`` is visible, every ``seq < n`` of that stream is visible too, and a
+rolled-back transaction gives its number back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from django_sse.conf import conf
+
+EVENT_NAME_MAX_LENGTH = 200  # characters
+PRUNE_EVERY = 64  # prune a stream's old rows once in this many publishes
+
+
+class Stream(models.Model):
+    name = models.CharField(max_length=100, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seq}"
+
+
+class Event(models.Model):
+    stream = models.CharField(max_length=100)
+    seq = models.BigIntegerField()
+    event = models.CharField(max_length=EVENT_NAME_MAX_LENGTH, default="message")
+    data = models.TextField()
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "seq"], name="django_sse_stream_seq")
+        ]
+        ordering = ["stream", "seq"]
+
+    def __str__(self) -> str:
+        return f"{self.stream} #{self.seq} {self.event}"
+
+
+def _next_seq(stream: str) -> int:
+    heads = Stream.objects.filter(name=stream)
+    if not heads.update(seq=F("seq") + 1):
+        Stream.objects.bulk_create([Stream(name=stream, seq=0)], ignore_conflicts=True)
+        heads.update(seq=F("seq") + 1)
+    return heads.values_list("seq", flat=True).get()
+
+
+def append(stream: str, event: str, data: str) -> int:
+    """Store one event at the next sequence number of ``stream``; return it."""
+    with transaction.atomic():
+        seq = _next_seq(stream)
+        Event.objects.create(stream=stream, seq=seq, event=event, data=data)
+        if seq % PRUNE_EVERY == 0:
+            _prune_stream(stream, seq)
+    return seq
+
+
+def _prune_stream(stream: str, head: int) -> int:
+    cutoff = timezone.now() - timedelta(seconds=conf.SSE_EVENT_TTL)
+    keep_from = head - conf.SSE_MAX_EVENTS_PER_STREAM
+    old = Q(seq__lte=keep_from) | Q(created__lt=cutoff)
+    deleted, _ = Event.objects.filter(old, stream=stream).delete()
+    return deleted
+
+
+def prune() -> int:
+    """Apply ``SSE_EVENT_TTL`` and ``SSE_MAX_EVENTS_PER_STREAM`` to every stream."""
+    cutoff = timezone.now() - timedelta(seconds=conf.SSE_EVENT_TTL)
+    deleted, _ = Event.objects.filter(created__lt=cutoff).delete()
+    over = Stream.objects.filter(seq__gt=conf.SSE_MAX_EVENTS_PER_STREAM)
+    for name, head in over.values_list("name", "seq").iterator():
+        deleted += _prune_stream(name, head)
+    return deleted
+
+
+def read_heads(streams: list[str]) -> dict[str, int]:
+    """The last sequence number of each stream (0 for a stream never written)."""
+    found = dict(Stream.objects.filter(name__in=streams).values_list("name", "seq"))
+    return {name: found.get(name, 0) for name in streams}
+
+
+def read_after(stream: str, after: int, limit: int) -> list[tuple[int, str, str]]:
+    """Up to ``limit`` events of ``stream`` with ``seq > after``, in order."""
+    rows = Event.objects.filter(stream=stream, seq__gt=after).order_by("seq")
+    return list(rows.values_list("seq", "event", "data")[:limit])

@@ -1,0 +1,204 @@
+"""Publishing: store the event in the log, then ring the channel layer.
+
+The sync functions work from views, signals, management commands, task queue
+workers and the shell; the ``a``-prefixed twins from async code. Inside an
+``atomic()`` block the ring waits for the commit, so a rolled-back transaction
+publishes nothing. A failed ring (layer down) never raises for a persistent
+event: it is in the log and subscribers fetch it when their hub resyncs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from django_sse import models
+from django_sse.conf import conf
+from django_sse.hub import RING_TYPE, running_hub
+from django_sse.streams import BROADCAST, group_name, topic_stream, user_stream
+from django_sse.wire import check_event_name, encode_event
+
+logger = logging.getLogger("django_sse.publish")
+
+THREAD_RING_TIMEOUT = 5.0  # seconds a publisher thread waits for the hub's loop
+
+
+def encode_data(data: object) -> str:
+    """``str`` as is; anything else as JSON via ``DjangoJSONEncoder``."""
+    if isinstance(data, str):
+        return data
+    try:
+        return json.dumps(
+            data,
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"event data cannot be encoded as JSON: {exc}") from exc
+
+
+def _prepare(stream: str, data: object, event: str) -> tuple[str, bytes]:
+    check_event_name(event)
+    if len(event) > models.EVENT_NAME_MAX_LENGTH:
+        raise ValueError(f"event name longer than {models.EVENT_NAME_MAX_LENGTH}")
+    text = encode_data(data)
+    try:
+        return text, encode_event(text, event)
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"event data is not valid Unicode text: {exc}") from exc
+
+
+def _user_pk(user_or_pk: object) -> tuple[object, bool]:
+    """The primary key, and whether it still has to be checked to exist."""
+    user_model = get_user_model()
+    if isinstance(user_or_pk, user_model):
+        if user_or_pk.pk is None:
+            raise ValueError("cannot send to an unsaved user")
+        return user_or_pk.pk, False
+    if getattr(user_or_pk, "is_anonymous", False) is True:
+        raise ValueError("cannot send to an anonymous user")
+    if user_or_pk is None or isinstance(user_or_pk, bool):
+        raise ValueError(f"invalid user or primary key: {user_or_pk!r}")
+    return user_or_pk, True
+
+
+def _unknown_user(pk: object) -> ValueError:
+    return ValueError(f"no user with primary key {pk!r}")
+
+
+def _user_exists(pk: object) -> bool:
+    try:
+        return get_user_model()._default_manager.filter(pk=pk).exists()
+    except (TypeError, ValueError) as exc:
+        raise _unknown_user(pk) from exc
+
+
+def _message(stream: str, seq: int | None, frame: bytes) -> dict[str, Any]:
+    return {"type": RING_TYPE, "stream": stream, "seq": seq, "frame": frame}
+
+
+async def _ring(stream: str, seq: int | None, frame: bytes) -> None:
+    """Send the doorbell; log (never raise) when the layer is unreachable."""
+    layer = get_channel_layer(conf.SSE_CHANNEL_LAYER)
+    hub = running_hub()
+    try:
+        if layer is None:
+            raise RuntimeError("no channel layer configured")
+        coro = layer.group_send(group_name(stream), _message(stream, seq, frame))
+        if hub is not None and hub.loop is not asyncio.get_running_loop():
+            # The in-memory layer's queues belong to the hub's loop.
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
+        else:
+            await coro
+    except Exception:
+        if seq is None:
+            logger.warning(
+                "ephemeral event on %s dropped: layer unreachable",
+                stream,
+                exc_info=True,
+            )
+        else:
+            logger.error(
+                "ring for %s #%s failed; subscribers will read it from the log",
+                stream,
+                seq,
+                exc_info=True,
+            )
+
+
+def _ring_from_thread(stream: str, seq: int | None, frame: bytes) -> None:
+    hub = running_hub()
+    if hub is not None:
+        future = asyncio.run_coroutine_threadsafe(_ring(stream, seq, frame), hub.loop)
+        try:
+            future.result(THREAD_RING_TIMEOUT)
+        except TimeoutError:
+            logger.error("ring for %s #%s timed out", stream, seq)
+    else:
+        async_to_sync(_ring)(stream, seq, frame)
+
+
+def _check_sync_context() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        "django_sse: the sync publish functions cannot run inside an event loop; "
+        "await asend_to_user/abroadcast/asend_to_stream instead"
+    )
+
+
+def _publish(stream: str, data: object, event: str, persist: bool) -> int | None:
+    _check_sync_context()
+    text, frame = _prepare(stream, data, event)
+    if not persist:
+        _ring_from_thread(stream, None, frame)
+        return None
+    with transaction.atomic():
+        seq = models.append(stream, event, text)
+        transaction.on_commit(lambda: _ring_from_thread(stream, seq, frame))
+    return seq
+
+
+async def _apublish(stream: str, data: object, event: str, persist: bool) -> int | None:
+    text, frame = _prepare(stream, data, event)
+    seq = await sync_to_async(models.append)(stream, event, text) if persist else None
+    await _ring(stream, seq, frame)
+    return seq
+
+
+def send_to_user(
+    user_or_pk: object, data: object, *, event: str = "message", persist: bool = True
+) -> int | None:
+    """Send to every connection of one user; return the event's seq (None if not persisted)."""
+    pk, check = _user_pk(user_or_pk)
+    stream = user_stream(pk)
+    if check and not _user_exists(pk):
+        raise _unknown_user(pk)
+    return _publish(stream, data, event, persist)
+
+
+def broadcast(data: object, *, event: str = "message", persist: bool = True) -> int | None:
+    """Send to every connection of the endpoint."""
+    return _publish(BROADCAST, data, event, persist)
+
+
+def send_to_stream(
+    name: str, data: object, *, event: str = "message", persist: bool = True
+) -> int | None:
+    """Send to the connections following topic ``name`` (``?topic=name``)."""
+    return _publish(topic_stream(name), data, event, persist)
+
+
+async def asend_to_user(
+    user_or_pk: object, data: object, *, event: str = "message", persist: bool = True
+) -> int | None:
+    """Async twin of :func:`send_to_user`."""
+    pk, check = _user_pk(user_or_pk)
+    stream = user_stream(pk)
+    if check and not await sync_to_async(_user_exists)(pk):
+        raise _unknown_user(pk)
+    return await _apublish(stream, data, event, persist)
+
+
+async def abroadcast(data: object, *, event: str = "message", persist: bool = True) -> int | None:
+    """Async twin of :func:`broadcast`."""
+    return await _apublish(BROADCAST, data, event, persist)
+
+
+async def asend_to_stream(
+    name: str, data: object, *, event: str = "message", persist: bool = True
+) -> int | None:
+    """Async twin of :func:`send_to_stream`."""
+    return await _apublish(topic_stream(name), data, event, persist)

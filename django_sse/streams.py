@@ -1,0 +1,43 @@
+"""Stream names and their channel-layer group names.
+
+A stream is ``user:<pk>``, ``broadcast`` or ``topic:<name>``. Group names on a
+channel layer allow only ``[a-zA-Z0-9._-]`` and fewer than 100 characters, so
+every stream maps to ``sse.<kind>.<name>``; the kind prefixes keep the mapping
+one-to-one.
+"""
+
+from __future__ import annotations
+
+import re
+
+BROADCAST = "broadcast"
+TOPIC_MAX_LENGTH = 80  # characters: "sse.topic." + 80 stays under 100
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _check_name(kind: str, name: object) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a str, not {type(name).__name__}")
+    if not name or len(name) > TOPIC_MAX_LENGTH or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid {kind} name {name!r}: use 1 to {TOPIC_MAX_LENGTH} "
+            "characters from A-Z, a-z, 0-9, '.', '_' and '-'"
+        )
+    return name
+
+
+def topic_stream(topic: object) -> str:
+    """The stream name of a topic, after validating the topic name."""
+    return "topic:" + _check_name("topic", topic)
+
+
+def user_stream(pk: object) -> str:
+    """The stream name of a user's private stream."""
+    if pk is None or isinstance(pk, bool):
+        raise ValueError(f"invalid user primary key: {pk!r}")
+    return "user:" + _check_name("user primary key", str(pk))
+
+
+def group_name(stream: str) -> str:
+    """The channel-layer group that rings for ``stream``."""
+    return "sse." + stream.replace(":", ".", 1)
