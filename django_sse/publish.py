@@ -78,7 +78,7 @@ def _unknown_user(pk: object) -> ValueError:
 
 def _user_exists(pk: object) -> bool:
     try:
-        return get_user_model()._default_manager.filter(pk=pk).exists()
+        return get_user_model()._default_manager.filter(pk=pk).exists()  # type: ignore[misc]
     except (TypeError, ValueError) as exc:
         raise _unknown_user(pk) from exc
 

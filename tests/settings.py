@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Any
 
 SECRET_KEY = "django-sse-tests"
 DEBUG = False
@@ -41,7 +42,7 @@ ROOT_URLCONF = "tests.urls"
 
 # A file, not :memory:, so worker threads see the same database.
 _DB_FILE = os.path.join(tempfile.gettempdir(), f"django-sse-tests-{os.getpid()}.sqlite3")
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": _DB_FILE,
@@ -49,6 +50,6 @@ DATABASES = {
         "OPTIONS": {"transaction_mode": "IMMEDIATE"},
     }
 }
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CHANNEL_LAYERS: dict[str, Any] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.services import (
+    Backend,
+    Server,
+    need,
+    postgres_available,
+    postgres_database,
+    redis_available,
+)
+
+ServerFactory = Callable[..., Server]
+
+
+@pytest.fixture(scope="session")
+def sqlite_backend() -> Iterator[Backend]:
+    with tempfile.TemporaryDirectory(prefix="django-sse-e2e-") as folder:
+        backend = Backend(f"sqlite:{Path(folder) / 'db.sqlite3'}")
+        backend.manage("migrate", "--noinput")
+        yield backend
+
+
+@pytest.fixture(scope="session")
+def postgres_backend() -> Iterator[Backend]:
+    need("PostgreSQL", postgres_available())
+    with postgres_database() as name:
+        backend = Backend(f"postgres:{name}")
+        backend.manage("migrate", "--noinput")
+        yield backend
+
+
+@pytest.fixture
+def redis_layer() -> str:
+    """A Redis channel layer with a prefix of its own, so tests never cross."""
+    need("Redis", redis_available())
+    return f"redis:sse{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def start_server() -> Iterator[ServerFactory]:
+    """Start real server processes; all are stopped after the test."""
+    started: list[Server] = []
+
+    def start(backend: Backend, kind: str = "daphne", **overrides: Any) -> Server:
+        server = Server(backend, kind, **overrides).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def daphne(sqlite_backend: Backend, start_server: ServerFactory) -> Server:
+    """daphne on SQLite + the in-memory layer, with short intervals for tests."""
+    return start_server(sqlite_backend, SSE_HEARTBEAT_INTERVAL=0.3, SSE_RESYNC_INTERVAL=0.5)

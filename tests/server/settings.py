@@ -1,0 +1,64 @@
+"""Settings of the real servers the end-to-end tests start.
+
+Chosen by environment variables so one module serves every combination:
+``SSE_TEST_DB`` (``sqlite:<path>`` or ``postgres:<database>``), ``SSE_TEST_LAYER``
+(``memory`` or ``redis:<prefix>``) and ``SSE_TEST_OVERRIDES`` (JSON of settings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from tests.settings import *  # noqa: F403
+from tests.settings import DATABASES, INSTALLED_APPS, MIDDLEWARE
+
+ROOT_URLCONF = "tests.server.urls"
+INSTALLED_APPS = ["daphne", *INSTALLED_APPS]
+MIDDLEWARE = [*MIDDLEWARE, "django.middleware.csrf.CsrfViewMiddleware"]
+SSE_AUTHORIZE = "tests.server.auth.authorize"
+
+_kind, _, _where = os.environ.get("SSE_TEST_DB", "sqlite:").partition(":")
+if _kind == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _where,
+            "USER": "postgres",
+            "HOST": "127.0.0.1",
+            "PORT": "5432",
+            "OPTIONS": {"application_name": "django_sse_e2e"},
+        }
+    }
+elif _where:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _where,
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
+
+_layer, _, _prefix = os.environ.get("SSE_TEST_LAYER", "memory").partition(":")
+if _layer == "redis":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": "redis://127.0.0.1:6379/0", "socket_timeout": None}],
+                "prefix": _prefix,
+                "capacity": 1000,
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
+
+globals().update(json.loads(os.environ.get("SSE_TEST_OVERRIDES", "{}")))

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from tests.server import views
+
+urlpatterns = [
+    path("events/", include("django_sse.urls")),
+    path("test/login/<str:username>/", views.login_as),
+    path("test/publish/", views.publish),
+    path("test/hub/", views.hub),
+    path("test/prune/", views.prune),
+]

@@ -1,0 +1,78 @@
+"""Test-only views: log in, publish inside the server, read the hub's counters."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model, login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+import django_sse
+from django_sse.hub import get_hub
+from django_sse.models import prune as prune_log
+
+
+def login_as(request: HttpRequest, username: str) -> JsonResponse:
+    user, _ = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": username.startswith("vip")}
+    )
+    login(request, user)
+    return JsonResponse({"pk": user.pk})
+
+
+def _publish_sync(spec: dict[str, Any]) -> int | None:
+    kwargs = {"event": spec.get("event", "message"), "persist": spec.get("persist", True)}
+    data = spec["data"]
+    if spec["kind"] == "user":
+        return django_sse.send_to_user(spec["target"], data, **kwargs)
+    if spec["kind"] == "topic":
+        return django_sse.send_to_stream(spec["target"], data, **kwargs)
+    return django_sse.broadcast(data, **kwargs)
+
+
+async def _publish_async(spec: dict[str, Any]) -> int | None:
+    kwargs = {"event": spec.get("event", "message"), "persist": spec.get("persist", True)}
+    data = spec["data"]
+    if spec["kind"] == "user":
+        return await django_sse.asend_to_user(spec["target"], data, **kwargs)
+    if spec["kind"] == "topic":
+        return await django_sse.asend_to_stream(spec["target"], data, **kwargs)
+    return await django_sse.abroadcast(data, **kwargs)
+
+
+def _publish_in_thread(spec: dict[str, Any]) -> int | None:
+    """From a plain thread, as a task-queue worker inside the process would."""
+    result: list[int | None] = []
+    thread = threading.Thread(target=lambda: result.append(_publish_sync(spec)))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
+@csrf_exempt
+async def publish(request: HttpRequest) -> JsonResponse:
+    """POST a list of publish specs; ``mode`` is sync, async or thread."""
+    specs = json.loads(request.body)
+    seqs = []
+    for spec in specs:
+        mode = spec.get("mode", "async")
+        if mode == "async":
+            seqs.append(await _publish_async(spec))
+        elif mode == "thread":
+            seqs.append(await sync_to_async(_publish_in_thread, thread_sensitive=False)(spec))
+        else:
+            seqs.append(await sync_to_async(_publish_sync)(spec))
+    return JsonResponse({"seqs": seqs})
+
+
+async def hub(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(get_hub().stats())
+
+
+@csrf_exempt
+def prune(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"deleted": prune_log()})
