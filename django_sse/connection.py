@@ -46,21 +46,25 @@ class Connection:
 
     async def events(self) -> AsyncIterator[bytes]:
         """The response body: bytes to write, until the maximum age is reached."""
-        yield encode_retry(conf.SSE_RETRY) + encode_comment("connected")
+        # Without a cursor the connection starts from the heads read *before* it
+        # registers: whatever commits meanwhile is replayed, never skipped.
+        start = None if self.last_event_id else await run_db(read_heads, self.streams)
         sub = await self.hub.subscribe(self.streams, conf.SSE_MAX_PENDING)
         try:
-            if replay := await self._start():
-                yield replay
+            # The first chunk (the browser fires `open`) waits until the stream is live.
+            replay = await self._start(start)
+            yield encode_retry(conf.SSE_RETRY) + encode_comment("connected") + replay
             async for chunk in self._live(sub):
                 yield chunk
         finally:
             self.hub.unsubscribe(sub)
 
-    async def _start(self) -> bytes:
+    async def _start(self, start: dict[str, int] | None) -> bytes:
         heads = await run_db(read_heads, self.streams)
-        if self.last_event_id is None:
-            self.cursor = cursors.Cursor(self.streams, heads)
-            return b""
+        if start is not None:
+            self.cursor = cursors.Cursor(self.streams, start)
+            return await self._catch_up([s for s in self.streams if heads[s] > start[s]])
+        assert self.last_event_id is not None
         try:
             positions = cursors.decode(self.last_event_id, self.streams)
         except cursors.InvalidCursor:
@@ -68,7 +72,7 @@ class Connection:
         if any(positions[s] > heads[s] for s in self.streams):
             return await self._reset("unknown")
         self.cursor = cursors.Cursor(self.streams, positions)
-        return await self._catch_up()
+        return await self._catch_up(self.streams)
 
     async def _reset(self, reason: str) -> bytes:
         heads = await run_db(read_heads, self.streams)
@@ -76,11 +80,11 @@ class Connection:
         data = json.dumps({"reason": reason})
         return encode_event(data, RESET_EVENT, self.cursor.encode())
 
-    async def _catch_up(self) -> bytes:
+    async def _catch_up(self, streams: list[str]) -> bytes:
         """Everything in the log after the cursor, or a reset if it was pruned."""
         out: list[bytes] = []
         try:
-            for stream in self.streams:
+            for stream in streams:
                 while rows := await self._read(stream, REPLAY_BATCH):
                     out.extend(self._emit(stream, seq, encode_event(d, e)) for seq, e, d in rows)
         except _Pruned:
@@ -109,7 +113,7 @@ class Connection:
             if sub.overflowed:
                 sub.overflowed = False
                 sub.take()
-                chunk = await self._catch_up()
+                chunk = await self._catch_up(self.streams)
             else:
                 chunk = await self._render(sub.take())
             if not chunk and loop.time() - written_at >= heartbeat:

@@ -63,3 +63,14 @@ def start_server() -> Iterator[ServerFactory]:
 def daphne(sqlite_backend: Backend, start_server: ServerFactory) -> Server:
     """daphne on SQLite + the in-memory layer, with short intervals for tests."""
     return start_server(sqlite_backend, SSE_HEARTBEAT_INTERVAL=0.3, SSE_RESYNC_INTERVAL=0.5)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def layered_server(request: pytest.FixtureRequest, start_server: ServerFactory) -> Server:
+    """daphne on SQLite + in-memory layer, then on PostgreSQL + channels-redis."""
+    overrides = {"SSE_HEARTBEAT_INTERVAL": 0.3, "SSE_RESYNC_INTERVAL": 0.5}
+    if request.param == "memory":
+        return start_server(request.getfixturevalue("sqlite_backend"), **overrides)
+    backend: Backend = request.getfixturevalue("postgres_backend")
+    layer: str = request.getfixturevalue("redis_layer")
+    return start_server(backend.with_layer(layer), **overrides)

@@ -96,6 +96,37 @@ class Backend:
     def with_layer(self, layer: str) -> Backend:
         return Backend(self.db, layer, dict(self.overrides))
 
+    def publisher(
+        self, kind: str, target: str, count: int, tag: str, interval: float = 0.0
+    ) -> subprocess.Popen[str]:
+        """Start ``tests.publisher`` in a process of its own."""
+        command = [
+            sys.executable,
+            "-m",
+            "tests.publisher",
+            kind,
+            target,
+            str(count),
+            tag,
+            "--interval",
+            str(interval),
+        ]
+        return subprocess.Popen(
+            command,
+            env=self.env(),
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> list[int]:
+    """The sequence numbers a publisher process printed; fails if it failed."""
+    out, err = process.communicate(timeout=timeout)
+    assert process.returncode == 0, err
+    return list(json.loads(out))
+
 
 def pg_connect(dbname: str = "postgres") -> Any:
     import psycopg

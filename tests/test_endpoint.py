@@ -25,8 +25,8 @@ async def test_first_chunk_is_retry_and_comment_with_stream_headers(daphne: Serv
         assert reader.retry == 3000
 
 
-async def test_user_broadcast_and_topic_events_arrive(daphne: Server) -> None:
-    async with Client(daphne.url) as client:
+async def test_user_broadcast_and_topic_events_arrive(layered_server: Server) -> None:
+    async with Client(layered_server.url) as client:
         pk = await client.login(name())
         async with client.stream({"topic": "open-news"}) as reader:
             await client.wait_hub(subscriptions=1)
@@ -47,8 +47,8 @@ async def test_user_broadcast_and_topic_events_arrive(daphne: Server) -> None:
     assert events[3].id == events[2].id  # ephemeral: no id of its own
 
 
-async def test_each_publish_mode_delivers(daphne: Server) -> None:
-    async with Client(daphne.url) as client, client.stream() as reader:
+async def test_each_publish_mode_delivers(layered_server: Server) -> None:
+    async with Client(layered_server.url) as client, client.stream() as reader:
         await client.wait_hub(subscriptions=1)
         for mode in ("sync", "async", "thread"):
             await client.publish(broadcast(mode, mode=mode))
@@ -64,8 +64,8 @@ async def test_each_publish_mode_delivers(daphne: Server) -> None:
     ]
 
 
-async def test_private_events_reach_only_their_user(daphne: Server) -> None:
-    async with Client(daphne.url) as alice, Client(daphne.url) as bob:
+async def test_private_events_reach_only_their_user(layered_server: Server) -> None:
+    async with Client(layered_server.url) as alice, Client(layered_server.url) as bob:
         alice_pk = await alice.login(name())
         await bob.login(name())
         async with alice.stream() as a, bob.stream() as b:
@@ -132,8 +132,8 @@ async def test_heartbeat_comment_arrives_while_idle(daphne: Server) -> None:
         assert reader.comments == ["connected", "", ""]
 
 
-async def test_disconnect_frees_the_hub(daphne: Server) -> None:
-    async with Client(daphne.url) as client:
+async def test_disconnect_frees_the_hub(layered_server: Server) -> None:
+    async with Client(layered_server.url) as client:
         await client.login(name())
         async with client.stream({"topic": "open-x"}) as reader:
             await reader.until(lambda r: r.comments)

@@ -47,13 +47,13 @@ async def recover(server: Server, via: str, kind: str) -> None:
 @pytest.mark.parametrize("kind", ["user", "broadcast", "topic"])
 @pytest.mark.parametrize("via", ["header", "query"])
 async def test_reconnect_gets_exactly_the_missed_events(
-    daphne: Server, via: str, kind: str
+    layered_server: Server, via: str, kind: str
 ) -> None:
-    await recover(daphne, via, kind)
+    await recover(layered_server, via, kind)
 
 
-async def test_header_wins_over_query_parameter(daphne: Server) -> None:
-    async with Client(daphne.url) as client:
+async def test_header_wins_over_query_parameter(layered_server: Server) -> None:
+    async with Client(layered_server.url) as client:
         async with client.stream() as reader:
             await client.wait_hub(subscriptions=1)
             await client.publish(broadcast("a"), broadcast("b"))
