@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from django_sse.conf import conf
+
 BROADCAST = "broadcast"
 TOPIC_MAX_LENGTH = 80  # characters: "sse.topic." + 80 stays under 100
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -41,3 +43,17 @@ def user_stream(pk: object) -> str:
 def group_name(stream: str) -> str:
     """The channel-layer group that rings for ``stream``."""
     return "sse." + stream.replace(":", ".", 1)
+
+
+def streams_for(user: object, topics: list[str]) -> list[str]:
+    """The sorted streams of a connection: broadcast, the user's own, the topics.
+
+    ``ValueError`` for a bad topic name or more than ``SSE_MAX_TOPICS`` topics.
+    Authorization is separate (``django_sse.auth``).
+    """
+    if len(topics) > conf.SSE_MAX_TOPICS:
+        raise ValueError(f"at most {conf.SSE_MAX_TOPICS} topics per connection")
+    streams = {BROADCAST, *(topic_stream(t) for t in topics)}
+    if getattr(user, "is_authenticated", False):
+        streams.add(user_stream(user.pk))  # type: ignore[attr-defined]
+    return sorted(streams)

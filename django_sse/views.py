@@ -18,7 +18,7 @@ from django_sse.conf import conf
 from django_sse.connection import Connection
 from django_sse.db import release_request_connections
 from django_sse.hub import get_hub
-from django_sse.streams import BROADCAST, topic_stream, user_stream
+from django_sse.streams import streams_for
 
 CONTENT_TYPE = "text/event-stream"
 
@@ -27,16 +27,6 @@ def _stream_headers(response: HttpResponseBase) -> HttpResponseBase:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
-
-
-def _requested_streams(user: object, topics: list[str]) -> list[str]:
-    """The streams of this connection; ``ValueError`` for a bad topic list."""
-    if len(topics) > conf.SSE_MAX_TOPICS:
-        raise ValueError(f"at most {conf.SSE_MAX_TOPICS} topics per connection")
-    streams = [BROADCAST] + [topic_stream(t) for t in topics]
-    if getattr(user, "is_authenticated", False):
-        streams.append(user_stream(user.pk))  # type: ignore[attr-defined]
-    return sorted(set(streams))
 
 
 def _cursor(request: HttpRequest) -> str | None:
@@ -54,7 +44,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     if not user.is_authenticated and not conf.SSE_ALLOW_ANONYMOUS:
         return HttpResponseForbidden("Authentication required.")
     try:
-        streams = _requested_streams(user, request.GET.getlist("topic"))
+        streams = streams_for(user, request.GET.getlist("topic"))
     except ValueError as exc:
         return HttpResponseBadRequest(str(exc))
     if denied := await denied_streams(user, streams):
