@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from django_sse import cursor as cursors
 from django_sse.conf import conf
@@ -44,7 +44,7 @@ class Connection:
         self.last_event_id = last_event_id
         self.cursor = cursors.Cursor(self.streams, {})
 
-    async def events(self) -> AsyncIterator[bytes]:
+    async def events(self) -> AsyncGenerator[bytes]:
         """The response body: bytes to write, until the maximum age is reached."""
         # Without a cursor the connection starts from the heads read *before* it
         # registers: whatever commits meanwhile is replayed, never skipped.
@@ -112,6 +112,7 @@ class Connection:
             await sub.wait(min(left, written_at + heartbeat - loop.time()))
             if sub.overflowed:
                 sub.overflowed = False
+                self.hub.counters["overflows"] += 1
                 sub.take()
                 chunk = await self._catch_up(self.streams)
             else:

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from django_sse.hub import Hub
+from tests.hubkit import FlakyLayer
 from tests.services import (
     Backend,
     Server,
@@ -74,3 +77,13 @@ def layered_server(request: pytest.FixtureRequest, start_server: ServerFactory) 
     backend: Backend = request.getfixturevalue("postgres_backend")
     layer: str = request.getfixturevalue("redis_layer")
     return start_server(backend.with_layer(layer), **overrides)
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    """A hub of its own on an in-memory layer that can be made to fail."""
+    hub = Hub(FlakyLayer(), asyncio.get_running_loop())
+    yield hub
+    for task in list(hub._tasks):
+        task.cancel()
+    await asyncio.gather(*hub._tasks, return_exceptions=True)

@@ -20,8 +20,9 @@ def read_log(backend: Backend, stream: str) -> list[tuple[int, str]]:
         with pg_connect(where) as conn:
             return [(int(s), str(d)) for s, d in conn.execute(query, (stream,)).fetchall()]
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(where) as conn:
+    with closing(sqlite3.connect(where)) as conn:
         rows = conn.execute(query.replace("%s", "?"), (stream,)).fetchall()
     return [(int(s), str(d)) for s, d in rows]
 

@@ -1,5 +1,17 @@
 from __future__ import annotations
 
+import threading
+
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-urlpatterns = [path("events/", include("django_sse.urls"))]
+
+def thread_name(request: HttpRequest) -> HttpResponse:
+    """A sync view: which thread did the handler run it on?"""
+    return HttpResponse(threading.current_thread().name)
+
+
+urlpatterns = [
+    path("events/", include("django_sse.urls")),
+    path("thread/", thread_name),
+]

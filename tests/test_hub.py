@@ -1,0 +1,97 @@
+"""The per-process hub: fan-out, ordering, repair from the log, layer failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_sse.hub import Hub
+from django_sse.subscription import Subscription
+from tests.hubkit import FlakyLayer, collect, eventually, ring, store
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_rings_fan_out_in_order_to_every_local_subscription(hub: Hub) -> None:
+    a = await hub.subscribe(["broadcast"], 100)
+    b = await hub.subscribe(["broadcast", "topic:x"], 100)
+    for seq in await store("broadcast", "one", "two"):
+        await ring(hub, "broadcast", seq, f"#{seq}")
+    await ring(hub, "topic:x", None, "ephemeral")
+    assert [f[1] for f in await collect(a, 2)] == [1, 2]
+    assert [f[1:] for f in await collect(b, 3)] == [
+        (1, b"data: #1\n\n"),
+        (2, b"data: #2\n\n"),
+        (None, b"data: ephemeral\n\n"),
+    ]
+    assert hub.stats()["subscriptions"] == 2
+    assert hub.layer.group_adds == ["sse.broadcast", "sse.topic.x"]
+
+
+async def test_a_ring_that_jumps_ahead_is_preceded_by_the_log(hub: Hub) -> None:
+    sub = await hub.subscribe(["topic:gap"], 100)
+    seqs = await store("topic:gap", "a", "b", "c")
+    await ring(hub, "topic:gap", seqs[-1], "c")  # the rings of a and b were lost
+    await ring(hub, "topic:gap", seqs[0], "a")  # a late duplicate: dropped
+    frames = await collect(sub, 3)
+    assert [(seq, frame) for _, seq, frame in frames] == [
+        (1, b"data: a\n\n"),
+        (2, b"data: b\n\n"),
+        (3, b"data: c\n\n"),
+    ]
+    assert hub.counters["repaired"] == 3
+
+
+async def test_resync_finds_events_whose_ring_never_came(hub: Hub) -> None:
+    sub = await hub.subscribe(["topic:quiet"], 100)
+    await store("topic:quiet", "silent")
+    await hub.resync()
+    assert [f[2] for f in await collect(sub, 1)] == [b"data: silent\n\n"]
+
+
+async def test_layer_outage_rejoins_groups_and_replays_from_the_log(hub: Hub) -> None:
+    layer: FlakyLayer = hub.layer
+    sub = await hub.subscribe(["broadcast"], 100)
+    layer.go_down()
+    await eventually(lambda: hub.counters["layer_failures"] >= 2)
+    await store("broadcast", "during outage")
+    layer.groups.clear()  # a restarted Redis forgets every group
+    layer.come_up()
+    await eventually(lambda: hub.counters["rejoins"] >= 1)
+    assert [f[2] for f in await collect(sub, 1)] == [b"data: during outage\n\n"]
+    assert layer.group_adds == ["sse.broadcast", "sse.broadcast"]
+    (seq,) = await store("broadcast", "after")
+    await ring(hub, "broadcast", seq, "after")
+    assert [f[2] for f in await collect(sub, 1)] == [b"data: after\n\n"]
+
+
+async def test_last_unsubscribe_leaves_the_group(hub: Hub) -> None:
+    layer: FlakyLayer = hub.layer
+    a = await hub.subscribe(["topic:t"], 10)
+    b = await hub.subscribe(["topic:t"], 10)
+    hub.unsubscribe(a)
+    hub.unsubscribe(a)  # twice is harmless
+    assert "sse.topic.t" in layer.groups
+    hub.unsubscribe(b)
+    await eventually(lambda: hub.stats()["leaving"] == 0)
+    assert "sse.topic.t" not in layer.groups
+    assert hub.stats()["subscriptions"] == hub.stats()["streams"] == 0
+
+
+async def test_rejoining_right_after_leaving_keeps_the_group(hub: Hub) -> None:
+    layer: FlakyLayer = hub.layer
+    hub.unsubscribe(await hub.subscribe(["topic:t"], 10))
+    sub = await hub.subscribe(["topic:t"], 10)
+    await eventually(lambda: hub.stats()["leaving"] == 0)
+    assert hub.channel in layer.groups["sse.topic.t"]
+    (seq,) = await store("topic:t", "x")
+    await ring(hub, "topic:t", seq, "x")
+    assert len(await collect(sub, 1)) == 1
+
+
+async def test_a_full_subscription_drops_its_queue_and_flags_overflow() -> None:
+    sub = Subscription(("broadcast",), max_pending=2)
+    for seq in (1, 2, 3, 4):
+        sub.push("broadcast", seq, b"x")
+    assert sub.overflowed
+    assert sub.take() == []
+    await sub.wait(10.0)  # returns at once: the overflow is pending
