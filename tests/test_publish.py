@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import transaction
+from django.db import connections, transaction
 
 import django_sse
 from django_sse import publish
@@ -190,12 +190,15 @@ async def test_async_twins_refuse_bad_input(layer: RecordingLayer) -> None:
 
 
 def test_publishers_in_threads_get_distinct_dense_numbers(layer: RecordingLayer) -> None:
+    def publish_from_worker(i: int) -> int | None:
+        try:
+            return django_sse.send_to_stream("threads", i)
+        finally:
+            connections.close_all()  # as a task queue worker does after each task
+
     async def publish_many() -> list[int | None]:
-        return list(
-            await asyncio.gather(
-                *[asyncio.to_thread(django_sse.send_to_stream, "threads", i) for i in range(40)]
-            )
-        )
+        workers = [asyncio.to_thread(publish_from_worker, i) for i in range(40)]
+        return list(await asyncio.gather(*workers))
 
     seqs = asyncio.run(publish_many())
     assert sorted(s for s in seqs if s is not None) == list(range(1, 41))
