@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from django_sse.hub import Hub
 from django_sse.subscription import Subscription
@@ -95,3 +96,11 @@ async def test_a_full_subscription_drops_its_queue_and_flags_overflow() -> None:
     assert sub.overflowed
     assert sub.take() == []
     await sub.wait(10.0)  # returns at once: the overflow is pending
+
+
+async def test_group_membership_is_refreshed_before_the_layer_expires_it(hub: Hub) -> None:
+    layer: FlakyLayer = hub.layer
+    layer.group_expiry = 0.1  # seconds; the hub refreshes at half of it
+    with override_settings(SSE_RESYNC_INTERVAL=0.02):
+        await hub.subscribe(["topic:kept"], 10)
+        await eventually(lambda: layer.group_adds.count("sse.topic.kept") >= 3)
