@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core.checks import register
 
 
 class DjangoSseConfig(AppConfig):
     name = "django_sse"
     verbose_name = "Server-Sent Events"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django_sse.checks import CHECKS, TAG
+
+        for check in CHECKS:
+            register(check, TAG)
