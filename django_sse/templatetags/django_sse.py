@@ -1,0 +1,111 @@
+"""``{% sse_script %}`` and ``{% sse_url %}``: connect a page to the stream endpoint.
+
+Both resume by default: the URL carries a cursor read while the page renders, so
+the page gets every persistent event published after its content was read, even
+those published before the script connects. Render the tag before reading the
+state the page shows (a base template's ``<head>`` is rendered first), and let
+the page skip what it already shows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import template
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from django_sse.conf import conf
+from django_sse.cursor import Cursor
+from django_sse.models import read_heads
+from django_sse.streams import streams_for
+
+register = template.Library()
+
+SCRIPT_PATH = "django_sse/django-sse.js"
+
+
+def _flatten(values: Iterable[Any]) -> list[str]:
+    """Topics given one by one, as lists, or both."""
+    out: list[str] = []
+    for value in values:
+        if isinstance(value, list | tuple):
+            out.extend(str(v) for v in value)
+        elif value is not None and value != "":
+            out.append(str(value))
+    return out
+
+
+def _user(context: template.Context) -> Any:
+    request = context.get("request")
+    return getattr(request, "user", None) or context.get("user")
+
+
+def _may_connect(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) or conf.SSE_ALLOW_ANONYMOUS
+
+
+def stream_url(user: Any, topics: list[str], *, url: str | None, resume: bool) -> str:
+    """The endpoint URL with ``?topic=`` parameters and, if ``resume``, a cursor."""
+    params = [("topic", topic) for topic in topics]
+    if resume:
+        streams = streams_for(user, topics)
+        params.append(("last_event_id", Cursor(streams, read_heads(streams)).encode()))
+    base = url or reverse("django_sse:stream")
+    if not params:
+        return base
+    return base + ("&" if "?" in base else "?") + urlencode(params)
+
+
+def script_tag(url: str, events: list[str], nonce: object = None) -> SafeString:
+    """The ``<script>`` element; every value is escaped into an attribute."""
+    attrs: list[tuple[str, object]] = [("src", static(SCRIPT_PATH)), ("data-url", url)]
+    if events:
+        attrs.append(("data-events", json.dumps(events)))
+    if nonce is not None:
+        attrs.append(("nonce", nonce))
+    return format_html("<script {} defer></script>", format_html_join(" ", '{}="{}"', attrs))
+
+
+def _nonce(context: template.Context) -> object:
+    """Django's CSP nonce (the ``csp`` context processor), else django-csp's."""
+    nonce = context.get("csp_nonce")
+    if nonce is None:
+        nonce = getattr(context.get("request"), "csp_nonce", None)
+    return nonce
+
+
+@register.simple_tag(takes_context=True)
+def sse_script(
+    context: template.Context,
+    *topics: Any,
+    events: str | list[str] | tuple[str, ...] = (),
+    url: str | None = None,
+    resume: bool = True,
+) -> SafeString:
+    """``<script>`` for django-sse.js, connected to the user's streams and ``topics``.
+
+    ``events``: names (space-separated or a list) to re-dispatch as ``sse:<name>``
+    DOM events; ``url``: another endpoint URL; ``resume=False``: no cursor (for
+    pages served from a shared cache). Renders nothing for an anonymous user when
+    ``SSE_ALLOW_ANONYMOUS`` is off, as the endpoint would refuse it.
+    """
+    user = _user(context)
+    if not _may_connect(user):
+        return SafeString("")
+    names = events.split() if isinstance(events, str) else list(events)
+    href = stream_url(user, _flatten(topics), url=url, resume=resume)
+    return script_tag(href, names, _nonce(context))
+
+
+@register.simple_tag(takes_context=True)
+def sse_url(
+    context: template.Context, *topics: Any, url: str | None = None, resume: bool = True
+) -> str:
+    """The stream URL with ``topics`` and a cursor, e.g. for htmx's ``sse-connect``."""
+    return stream_url(_user(context), _flatten(topics), url=url, resume=resume)
