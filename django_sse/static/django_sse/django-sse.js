@@ -1,0 +1,313 @@
+/*
+ * django-sse.js: the browser side of django-sse. Hand-written, no build step.
+ *
+ * Loaded by {% sse_script %}, which sets data-url (the stream URL with topics and
+ * a cursor) and data-events (a JSON list of event names to re-dispatch). Exposes
+ * one global, window.djangoSSE. See docs/browser.md.
+ */
+(function () {
+  'use strict';
+
+  const BACKOFF_INITIAL = 1000; // milliseconds before the first reconnect of our own
+  const BACKOFF_MAX = 30000; // milliseconds, the ceiling of the exponential backoff
+  const RESERVED = new Set(['sse:reset']); // wire names that keep their own DOM name
+
+  // An incremental text/event-stream parser (WHATWG HTML, "Server-sent events").
+  // feed() takes bytes (Uint8Array) or already decoded text, cut anywhere: a
+  // line may span chunks, a CRLF may be split between two, a UTF-8 character too.
+  function createParser(onEvent) {
+    const decoder = new TextDecoder('utf-8'); // drops a leading BOM, as the spec says
+    const parser = { lastEventId: '', retry: null };
+    let buffer = ''; // the unfinished line
+    let skipLF = false; // the last chunk ended in CR: an LF starting the next ends nothing
+    let data = ''; // one "\n" per data line, so '' means "no data line yet"
+    let type = '';
+
+    function reset() {
+      data = '';
+      type = '';
+    }
+
+    function dispatch() {
+      const event = data && { type: type || 'message', data: data.slice(0, -1), lastEventId: parser.lastEventId };
+      reset();
+      if (event) onEvent(event);
+    }
+
+    function field(name, value) {
+      if (name === 'data') data += value + '\n';
+      else if (name === 'event') type = value;
+      else if (name === 'id' && !value.includes('\0')) parser.lastEventId = value;
+      else if (name === 'retry' && /^[0-9]+$/.test(value)) parser.retry = parseInt(value, 10);
+    }
+
+    function line(text) {
+      if (text === '') return dispatch();
+      if (text[0] === ':') return; // a comment, e.g. a heartbeat
+      const colon = text.indexOf(':');
+      if (colon === -1) return field(text, '');
+      const value = text.slice(colon + 1);
+      field(text.slice(0, colon), value[0] === ' ' ? value.slice(1) : value);
+    }
+
+    parser.feed = function (chunk) {
+      let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      if (skipLF && text) {
+        skipLF = false;
+        if (text[0] === '\n') text = text.slice(1);
+      }
+      buffer += text;
+      const ends = /\r\n|\r|\n/g;
+      let start = 0;
+      let match;
+      while ((match = ends.exec(buffer)) !== null) {
+        // A CR at the end may be the first half of a CRLF: the line ends either way.
+        if (match[0] === '\r' && ends.lastIndex === buffer.length) skipLF = true;
+        line(buffer.slice(start, match.index));
+        start = ends.lastIndex;
+      }
+      buffer = buffer.slice(start);
+    };
+    // The end of the stream drops an unfinished event, as browsers do.
+    parser.end = function () {
+      buffer = '';
+      reset();
+    };
+    return parser;
+  }
+
+  // JSON if the text is JSON (the server sends non-str data as JSON), else the text.
+  function parseData(text) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      return text;
+    }
+  }
+
+  function domType(name) {
+    return RESERVED.has(name) ? name : 'sse:' + name;
+  }
+
+  const callbacks = new Map(); // event name -> Set of functions
+
+  // Call the callbacks, then dispatch the DOM event. Event data is only ever
+  // passed on as values: this file never puts it into the page as HTML.
+  function deliver(name, text, id) {
+    const data = parseData(text);
+    const info = { event: name, id, raw: text };
+    for (const fn of callbacks.get(name) || []) {
+      try {
+        fn(data, info);
+      } catch (error) {
+        reportError(error); // one broken callback must not silence the others
+      }
+    }
+    const event = new CustomEvent(domType(name), { detail: data });
+    event.lastEventId = id;
+    event.raw = text;
+    document.dispatchEvent(event);
+  }
+
+  const live = {
+    url: null,
+    names: new Set(['message', 'sse:reset']),
+    source: null,
+    lastEventId: '',
+    attempt: 0,
+    timer: null,
+    state: null,
+  };
+
+  function setState(state) {
+    if (state === live.state) return;
+    const previous = live.state;
+    live.state = state;
+    document.documentElement.setAttribute('data-sse-state', state);
+    document.dispatchEvent(new CustomEvent('sse:state', { detail: { state, previous } }));
+  }
+
+  function onMessage(event) {
+    // Ephemeral events carry no id of their own: keep the last real one.
+    if (event.lastEventId) live.lastEventId = event.lastEventId;
+    deliver(event.type, event.data, event.lastEventId);
+  }
+
+  function listen(name) {
+    if (live.names.has(name)) return;
+    live.names.add(name);
+    if (live.source) live.source.addEventListener(name, onMessage);
+  }
+
+  // The delay before our reconnect number `attempt` (0-based): exponential,
+  // capped, with "equal jitter" so a crowd of pages does not come back at once.
+  function retryDelay(attempt) {
+    const ceiling = Math.min(BACKOFF_MAX, BACKOFF_INITIAL * 2 ** attempt);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  // The cursor goes in the query string: a new EventSource cannot send
+  // Last-Event-ID, and the server takes the header over the query when both exist.
+  function streamUrl() {
+    const url = new URL(live.url, document.baseURI);
+    if (live.lastEventId) url.searchParams.set('last_event_id', live.lastEventId);
+    return url.href;
+  }
+
+  function onError(source) {
+    if (source !== live.source) return;
+    if (source.readyState !== EventSource.CLOSED) {
+      setState('reconnecting'); // the browser retries by itself, with Last-Event-ID
+      return;
+    }
+    // The browser gave up (a non-200 answer, a wrong content type): our turn.
+    source.close();
+    live.source = null;
+    setState('reconnecting');
+    live.timer = setTimeout(open, retryDelay(live.attempt));
+    live.attempt += 1;
+  }
+
+  function open() {
+    live.timer = null;
+    const source = new EventSource(streamUrl());
+    live.source = source;
+    source.onopen = function () {
+      live.attempt = 0;
+      setState('open');
+    };
+    source.onerror = function () {
+      onError(source);
+    };
+    for (const name of live.names) source.addEventListener(name, onMessage);
+  }
+
+  function stop() {
+    clearTimeout(live.timer);
+    live.timer = null;
+    if (live.source) live.source.close();
+    live.source = null;
+  }
+
+  function connect(url) {
+    stop();
+    if (url) live.url = url;
+    if (!live.url) throw new Error('djangoSSE.connect(): no stream URL');
+    live.attempt = 0;
+    setState('connecting');
+    open();
+  }
+
+  function close() {
+    stop();
+    setState('closed');
+  }
+
+  function on(name, fn) {
+    if (!callbacks.has(name)) callbacks.set(name, new Set());
+    callbacks.get(name).add(fn);
+    listen(name);
+    return function off() {
+      callbacks.get(name).delete(fn);
+    };
+  }
+
+  function cookie(name) {
+    for (const part of document.cookie.split(';')) {
+      const [key, ...value] = part.trim().split('=');
+      if (key === name) return decodeURIComponent(value.join('='));
+    }
+    return null;
+  }
+
+  function requestInit(options) {
+    const headers = new Headers(options.headers || {});
+    headers.set('Accept', 'text/event-stream');
+    const token = cookie('csrftoken');
+    if (token && !headers.has('X-CSRFToken')) headers.set('X-CSRFToken', token);
+    let body = options.body;
+    const plain = body && Object.getPrototypeOf(body) === Object.prototype;
+    if (plain || Array.isArray(body)) {
+      body = JSON.stringify(body);
+      if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+    }
+    return { method: options.method || 'POST', headers, body, signal: options.signal };
+  }
+
+  // fetch() a stream (a POST by default) and call onEvent({event, data, raw, id})
+  // per event. Resolves with the last event id when the server ends the stream;
+  // rejects on a non-2xx answer, a network error, or an AbortError when
+  // options.signal (an AbortController's) aborts, which also cancels the request.
+  async function post(url, options) {
+    options = options || {};
+    const response = await fetch(url, requestInit(options));
+    const contentType = response.headers.get('Content-Type') || '';
+    if (!response.ok || !contentType.startsWith('text/event-stream')) {
+      await response.body?.cancel();
+      throw new Error('django-sse: ' + response.status + ' ' + contentType + ' from ' + url);
+    }
+    const onEvent = options.onEvent || function () {};
+    const parser = createParser(function (event) {
+      const { type, data, lastEventId } = event;
+      onEvent({ event: type, data: parseData(data), raw: data, id: lastEventId });
+    });
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(value);
+    }
+    parser.end();
+    return parser.lastEventId;
+  }
+
+  // Whether DOMContentLoaded is still to come: while the page parses, and while
+  // deferred scripts (ours included, as {% sse_script %} renders it) run.
+  function beforeContentLoaded(script) {
+    const state = document.readyState;
+    return state === 'loading' || (state === 'interactive' && script.defer && !script.async);
+  }
+
+  function configure(script) {
+    const dataset = script.dataset;
+    if (dataset.events) for (const name of JSON.parse(dataset.events)) listen(name);
+    if (!dataset.url) return;
+    live.url = dataset.url;
+    // Connect once the page's own scripts, deferred ones included, have added
+    // their listeners: a resumed stream may replay events in its first chunk.
+    if (beforeContentLoaded(script)) {
+      document.addEventListener('DOMContentLoaded', function () {
+        if (live.state === null) connect();
+      });
+    } else {
+      connect();
+    }
+  }
+
+  // A page leaving (or entering the back/forward cache) closes its stream
+  // quietly, so the indicator does not flash "reconnecting"; coming back reopens it.
+  window.addEventListener('pagehide', function () {
+    if (live.state !== 'closed') stop();
+  });
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted && live.url && live.state !== 'closed') connect();
+  });
+
+  window.djangoSSE = {
+    on,
+    listen,
+    connect,
+    close,
+    post,
+    createParser,
+    retryDelay,
+    get state() {
+      return live.state;
+    },
+    get lastEventId() {
+      return live.lastEventId;
+    },
+  };
+
+  if (document.currentScript) configure(document.currentScript);
+})();

@@ -1,0 +1,87 @@
+"""Fixtures for the tests that drive headless Chromium (Debian's ``chromium``).
+
+Import the ``*_fixture`` functions a test module uses (pytest registers them by
+their ``name``), as the other fixtures live in conftest.py. Playwright drives the system browser; it
+never downloads one. Without /usr/bin/chromium the tests skip, except in CI
+(``SSE_TEST_REQUIRE_SERVICES``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.services import Backend, Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+STATIC_URL = "/test/browser/static/"  # tests/server/browser.py serves it
+TIMEOUT = 15_000  # milliseconds Playwright waits for a condition
+
+
+def need_chromium() -> None:
+    """Skip with how-to-install where Chromium is missing; fail in CI."""
+    if CHROMIUM.exists():
+        return
+    message = (
+        f"Chromium is not installed at {CHROMIUM}: as root run "
+        "`apt-get install -y chromium` (`make test` does)"
+    )
+    if os.environ.get("SSE_TEST_REQUIRE_SERVICES"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Any]:
+    """One headless Chromium per test module."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(name="new_context")
+def new_context_fixture(browser: Any) -> Iterator[Any]:
+    """Make browser contexts (separate cookie jars); all closed after the test."""
+    contexts: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        context = browser.new_context(**options)
+        context.set_default_timeout(TIMEOUT)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(name="browser_server")
+def browser_server_fixture(sqlite_backend: Backend, start_server: Any) -> Server:
+    """daphne for the browser tests: serves the JS file, short heartbeats."""
+    server: Server = start_server(sqlite_backend, STATIC_URL=STATIC_URL, SSE_HEARTBEAT_INTERVAL=0.3)
+    return server
+
+
+def restart(server: Server) -> Server:
+    """Stop ``server`` and start it again on the same port (daphne reuses it)."""
+    server.stop()
+    return server.start()
