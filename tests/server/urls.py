@@ -11,3 +11,6 @@ urlpatterns = [
     path("test/hub/", views.hub),
     path("test/prune/", views.prune),
 ]
+
+# The browser tests' page, static files and streams (tests/server/browser.py).
+urlpatterns += [path("test/browser/", include("tests.server.browser"))]
