@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.11 python3; do \
 	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo "$$p" && exit 0; \
 	done; done)
 
-.PHONY: demo test lint pytest bench clean
+.PHONY: demo test lint pytest bench clean chromium
 
 $(BIN)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 found; pass PYTHON=..." >&2; exit 1; }
@@ -34,7 +34,14 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: $(BIN)/.installed
+# The browser tests drive Debian's chromium; install it when missing and we are
+# root (elsewhere those tests skip with a reason, or fail in CI).
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+pytest: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint pytest
