@@ -42,7 +42,7 @@ chromium:
 	fi
 
 pytest: $(BIN)/.installed chromium
-	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 test: lint pytest
 
