@@ -10,7 +10,11 @@ class DjangoSseConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_out
+
+        from django_sse.auth import close_streams_on_logout
         from django_sse.checks import CHECKS, TAG
 
         for check in CHECKS:
             register(check, TAG)
+        user_logged_out.connect(close_streams_on_logout, dispatch_uid="django_sse.logout")

@@ -35,3 +35,12 @@ async def denied_streams(user: Any, streams: list[str]) -> list[str]:
         return [s for s in streams if not check(user, s)]
 
     return await run_db(run)
+
+
+def close_streams_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """``user_logged_out`` receiver: end that session's streams on every process."""
+    from django_sse.publish import close_user_streams
+
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if user is not None and session_key:
+        close_user_streams(user, session_key)

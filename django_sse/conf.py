@@ -25,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "SSE_MAX_EVENTS_PER_STREAM": 1000,
     "SSE_RESYNC_INTERVAL": 10.0,  # seconds between the hub's log checks
     "SSE_HANDLER_THREADS": 4,  # shared threads of the pooled ASGI handler
+    "SSE_MAX_EVENT_SIZE": 65536,  # bytes of one encoded event
+    "SSE_MAX_CONNECTIONS_PER_USER": 20,  # open streams per user, per process
+    "SSE_MAX_CONNECTIONS_PER_IP": 200,  # open streams per client address, per process
+    "SSE_LIMIT_RETRY": 30000,  # milliseconds a refused-for-limit client waits
+    "SSE_CORS_ALLOWED_ORIGINS": [],  # exact origins allowed to subscribe cross-origin
 }
 
 
@@ -86,6 +91,26 @@ class Settings:
     @property
     def SSE_HANDLER_THREADS(self) -> int:
         return int(self._get("SSE_HANDLER_THREADS"))
+
+    @property
+    def SSE_MAX_EVENT_SIZE(self) -> int:
+        return int(self._get("SSE_MAX_EVENT_SIZE"))
+
+    @property
+    def SSE_MAX_CONNECTIONS_PER_USER(self) -> int:
+        return int(self._get("SSE_MAX_CONNECTIONS_PER_USER"))
+
+    @property
+    def SSE_MAX_CONNECTIONS_PER_IP(self) -> int:
+        return int(self._get("SSE_MAX_CONNECTIONS_PER_IP"))
+
+    @property
+    def SSE_LIMIT_RETRY(self) -> int:
+        return int(self._get("SSE_LIMIT_RETRY"))
+
+    @property
+    def SSE_CORS_ALLOWED_ORIGINS(self) -> list[str]:
+        return [str(origin) for origin in self._get("SSE_CORS_ALLOWED_ORIGINS")]
 
 
 conf = Settings()

@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
 from django_sse import cursor as cursors
+from django_sse.auth import denied_streams
 from django_sse.conf import conf
 from django_sse.db import run_db
 from django_sse.hub import Hub
+from django_sse.limits import LimitExceeded
 from django_sse.models import read_after, read_heads
 from django_sse.subscription import Frame, Subscription
 from django_sse.wire import (
@@ -38,10 +41,22 @@ class _Pruned(Exception):
 
 
 class Connection:
-    def __init__(self, hub: Hub, streams: list[str], last_event_id: str | None) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        streams: list[str],
+        last_event_id: str | None,
+        *,
+        user: Any = None,
+        owners: tuple[tuple[str, int], ...] = (),
+        session: str = "",
+    ) -> None:
         self.hub = hub
         self.streams = sorted(set(streams))
         self.last_event_id = last_event_id
+        self.user = user  # authorized again before each catch-up from the log
+        self.owners = owners  # (limit key, cap) pairs
+        self.session = session
         self.cursor = cursors.Cursor(self.streams, {})
 
     async def events(self) -> AsyncGenerator[bytes]:
@@ -49,7 +64,15 @@ class Connection:
         # Without a cursor the connection starts from the heads read *before* it
         # registers: whatever commits meanwhile is replayed, never skipped.
         start = None if self.last_event_id else await run_db(read_heads, self.streams)
-        sub = await self.hub.subscribe(self.streams, conf.SSE_MAX_PENDING)
+        try:
+            sub = await self.hub.subscribe(
+                self.streams, conf.SSE_MAX_PENDING, self.owners, self.session
+            )
+        except LimitExceeded as exc:
+            # 200, a long retry and a close: the browser tries again later (a 429
+            # would make it give up for good).
+            yield encode_retry(conf.SSE_LIMIT_RETRY) + encode_comment(str(exc))
+            return
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
             replay = await self._start(start)
@@ -110,10 +133,14 @@ class Connection:
         written_at = loop.time()
         while (left := closes_at - loop.time()) > 0:
             await sub.wait(min(left, written_at + heartbeat - loop.time()))
+            if sub.ended:
+                return
             if sub.overflowed:
                 sub.overflowed = False
                 self.hub.counters["overflows"] += 1
                 sub.take()
+                if not await self._still_allowed():
+                    return
                 chunk = await self._catch_up(self.streams)
             else:
                 chunk = await self._render(sub.take())
@@ -122,6 +149,9 @@ class Connection:
             if chunk:
                 written_at = loop.time()
                 yield chunk
+
+    async def _still_allowed(self) -> bool:
+        return self.user is None or not await denied_streams(self.user, self.streams)
 
     async def _render(self, frames: list[Frame]) -> bytes:
         out = []
@@ -137,6 +167,8 @@ class Connection:
 
     async def _fill_gap(self, stream: str, seq: int, frame: bytes) -> bytes:
         try:
+            if not await self._still_allowed():
+                return b""
             rows = await self._read(stream, seq - self.cursor.positions[stream] - 1)
         except _Pruned:
             return await self._reset("expired")

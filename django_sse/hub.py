@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from django_sse.conf import conf
 from django_sse.db import run_db
+from django_sse.limits import Quota
 from django_sse.models import read_after, read_heads
 from django_sse.streams import group_name
 from django_sse.subscription import Subscription
@@ -32,6 +33,7 @@ from django_sse.wire import encode_event
 logger = logging.getLogger("django_sse.hub")
 
 RING_TYPE = "sse.event"
+CLOSE_TYPE = "sse.close"  # end a stream's local connections (of one session, if given)
 BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
 REPAIR_BATCH = 500  # events read from the log per query
@@ -60,13 +62,28 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting: asyncio.Task[None] | None = None
         self._need_rejoin = False
+        self.quota = Quota()
 
     # Connections ----------------------------------------------------------
 
-    async def subscribe(self, streams: Iterable[str], max_pending: int) -> Subscription:
-        """Register a connection; live frames queue up from the moment this returns."""
-        await self._start()
-        sub = Subscription(tuple(streams), max_pending)
+    async def subscribe(
+        self,
+        streams: Iterable[str],
+        max_pending: int,
+        owners: Iterable[tuple[str, int]] = (),
+        session: str = "",
+    ) -> Subscription:
+        """Register a connection; live frames queue up from the moment this returns.
+
+        ``owners`` are (key, cap) pairs this connection counts against; a full one
+        raises :class:`~django_sse.limits.LimitExceeded` before anything is done.
+        """
+        sub = Subscription(tuple(streams), max_pending, self.quota.take(owners), session)
+        try:
+            await self._start()
+        except BaseException:
+            self.quota.give_back(sub.owners)
+            raise
         joins = []
         for name in sub.streams:
             state = self._streams.get(name)
@@ -88,6 +105,7 @@ class Hub:
         if sub.closed:
             return
         sub.closed = True
+        self.quota.give_back(sub.owners)
         for name in sub.streams:
             state = self._streams.get(name)
             if state is None or sub not in state.subs:
@@ -178,10 +196,13 @@ class Hub:
             self._dispatch(message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") != RING_TYPE:
+        kind = message.get("type")
+        state = self._streams.get(message.get("stream", ""))
+        if kind == CLOSE_TYPE and state is not None:
+            self._end(state, message.get("session", ""))
+        if kind != RING_TYPE:
             return
         self.counters["rings"] += 1
-        state = self._streams.get(message["stream"])
         if state is None or state.last is None:
             return
         seq, frame = message["seq"], message["frame"]
@@ -192,6 +213,12 @@ class Hub:
         elif seq == state.last + 1:
             state.last = state.wanted = seq
             self._fan_out(state, seq, frame)
+
+    def _end(self, state: _StreamState, session: str) -> None:
+        for sub in state.subs:
+            if not session or sub.session == session:
+                sub.end()
+                self.counters["ended"] += 1
 
     def _fan_out(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
         for sub in state.subs:

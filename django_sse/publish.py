@@ -22,8 +22,14 @@ from django.db import transaction
 
 from django_sse import models
 from django_sse.conf import conf
-from django_sse.hub import RING_TYPE, running_hub
-from django_sse.streams import BROADCAST, group_name, topic_stream, user_stream
+from django_sse.hub import CLOSE_TYPE, RING_TYPE, running_hub
+from django_sse.streams import (
+    BROADCAST,
+    group_name,
+    session_digest,
+    topic_stream,
+    user_stream,
+)
 from django_sse.wire import check_event_name, encode_event
 
 logger = logging.getLogger("django_sse.publish")
@@ -53,9 +59,15 @@ def _prepare(stream: str, data: object, event: str) -> tuple[str, bytes]:
         raise ValueError(f"event name longer than {models.EVENT_NAME_MAX_LENGTH}")
     text = encode_data(data)
     try:
-        return text, encode_event(text, event)
+        frame = encode_event(text, event)
     except UnicodeEncodeError as exc:
         raise ValueError(f"event data is not valid Unicode text: {exc}") from exc
+    if len(frame) > conf.SSE_MAX_EVENT_SIZE:
+        raise ValueError(
+            f"event is {len(frame)} bytes encoded; SSE_MAX_EVENT_SIZE allows "
+            f"{conf.SSE_MAX_EVENT_SIZE}"
+        )
+    return text, frame
 
 
 def _user_pk(user_or_pk: object) -> tuple[object, bool]:
@@ -87,25 +99,26 @@ def _message(stream: str, seq: int | None, frame: bytes) -> dict[str, Any]:
     return {"type": RING_TYPE, "stream": stream, "seq": seq, "frame": frame}
 
 
-async def _ring(stream: str, seq: int | None, frame: bytes) -> None:
-    """Send the doorbell; log (never raise) when the layer is unreachable."""
+async def _send(stream: str, message: dict[str, Any]) -> None:
+    """Send to the stream's group; log (never raise) when the layer is unreachable."""
     layer = get_channel_layer(conf.SSE_CHANNEL_LAYER)
     hub = running_hub()
     try:
         if layer is None:
             raise RuntimeError("no channel layer configured")
-        coro = layer.group_send(group_name(stream), _message(stream, seq, frame))
+        coro = layer.group_send(group_name(stream), message)
         if hub is not None and hub.loop is not asyncio.get_running_loop():
             # The in-memory layer's queues belong to the hub's loop.
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
         else:
             await coro
     except Exception:
-        if seq is None:
+        seq = message.get("seq")
+        if message["type"] != RING_TYPE:
+            logger.error("%s for %s failed", message["type"], stream, exc_info=True)
+        elif seq is None:
             logger.warning(
-                "ephemeral event on %s dropped: layer unreachable",
-                stream,
-                exc_info=True,
+                "ephemeral event on %s dropped: layer unreachable", stream, exc_info=True
             )
         else:
             logger.error(
@@ -116,16 +129,16 @@ async def _ring(stream: str, seq: int | None, frame: bytes) -> None:
             )
 
 
-def _ring_from_thread(stream: str, seq: int | None, frame: bytes) -> None:
+def _send_from_thread(stream: str, message: dict[str, Any]) -> None:
     hub = running_hub()
     if hub is not None:
-        future = asyncio.run_coroutine_threadsafe(_ring(stream, seq, frame), hub.loop)
+        future = asyncio.run_coroutine_threadsafe(_send(stream, message), hub.loop)
         try:
             future.result(THREAD_RING_TIMEOUT)
         except TimeoutError:
-            logger.error("ring for %s #%s timed out", stream, seq)
+            logger.error("%s for %s timed out", message["type"], stream)
     else:
-        async_to_sync(_ring)(stream, seq, frame)
+        async_to_sync(_send)(stream, message)
 
 
 def _check_sync_context() -> None:
@@ -143,18 +156,18 @@ def _publish(stream: str, data: object, event: str, persist: bool) -> int | None
     _check_sync_context()
     text, frame = _prepare(stream, data, event)
     if not persist:
-        _ring_from_thread(stream, None, frame)
+        _send_from_thread(stream, _message(stream, None, frame))
         return None
     with transaction.atomic():
         seq = models.append(stream, event, text)
-        transaction.on_commit(lambda: _ring_from_thread(stream, seq, frame))
+        transaction.on_commit(lambda: _send_from_thread(stream, _message(stream, seq, frame)))
     return seq
 
 
 async def _apublish(stream: str, data: object, event: str, persist: bool) -> int | None:
     text, frame = _prepare(stream, data, event)
     seq = await sync_to_async(models.append)(stream, event, text) if persist else None
-    await _ring(stream, seq, frame)
+    await _send(stream, _message(stream, seq, frame))
     return seq
 
 
@@ -202,3 +215,27 @@ async def asend_to_stream(
 ) -> int | None:
     """Async twin of :func:`send_to_stream`."""
     return await _apublish(topic_stream(name), data, event, persist)
+
+
+def _close_message(user_or_pk: object, session_key: str | None) -> tuple[str, dict[str, Any]]:
+    pk, _ = _user_pk(user_or_pk)
+    stream = user_stream(pk)
+    session = session_digest(session_key) if session_key else ""
+    return stream, {"type": CLOSE_TYPE, "stream": stream, "session": session}
+
+
+def close_user_streams(user_or_pk: object, session_key: str | None = None) -> None:
+    """End the open streams of a user (of one session only, if given), on every process.
+
+    Their browsers reconnect and are authorized again; django_sse calls this itself
+    when a user logs out.
+    """
+    _check_sync_context()
+    stream, message = _close_message(user_or_pk, session_key)
+    transaction.on_commit(lambda: _send_from_thread(stream, message))
+
+
+async def aclose_user_streams(user_or_pk: object, session_key: str | None = None) -> None:
+    """Async twin of :func:`close_user_streams`."""
+    stream, message = _close_message(user_or_pk, session_key)
+    await _send(stream, message)

@@ -8,6 +8,7 @@ one-to-one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from django_sse.conf import conf
@@ -57,3 +58,8 @@ def streams_for(user: object, topics: list[str]) -> list[str]:
     if getattr(user, "is_authenticated", False):
         streams.add(user_stream(user.pk))  # type: ignore[attr-defined]
     return sorted(streams)
+
+
+def session_digest(session_key: str) -> str:
+    """What the channel layer carries instead of a session key (a secret)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:24]

@@ -20,13 +20,32 @@ class Subscription:
     holds every persistent event it missed (ephemeral ones are skipped).
     """
 
-    __slots__ = ("streams", "max_pending", "overflowed", "closed", "_queue", "_waiter")
+    __slots__ = (
+        "streams",
+        "max_pending",
+        "owners",
+        "session",
+        "overflowed",
+        "closed",
+        "ended",
+        "_queue",
+        "_waiter",
+    )
 
-    def __init__(self, streams: tuple[str, ...], max_pending: int) -> None:
+    def __init__(
+        self,
+        streams: tuple[str, ...],
+        max_pending: int,
+        owners: tuple[str, ...] = (),
+        session: str = "",
+    ) -> None:
         self.streams = streams
         self.max_pending = max_pending
+        self.owners = owners  # limit keys this connection counts against
+        self.session = session  # a digest of the session key, for logout
         self.overflowed = False
-        self.closed = False
+        self.closed = False  # unsubscribed from the hub
+        self.ended = False  # told to end (logout): the connection closes
         self._queue: list[Frame] = []
         self._waiter: asyncio.Future[None] | None = None
 
@@ -41,6 +60,12 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
+    def end(self) -> None:
+        """Ask the connection to close now (its user logged out)."""
+        self.ended = True
+        if self._waiter is not None:
+            _wake(self._waiter)
+
     def take(self) -> list[Frame]:
         """Every queued frame, oldest first, leaving the queue empty."""
         frames, self._queue = self._queue, []
@@ -52,7 +77,7 @@ class Subscription:
 
     async def wait(self, timeout: float) -> None:
         """Return when a frame or an overflow is pending, or after ``timeout``."""
-        if self._queue or self.overflowed:
+        if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()

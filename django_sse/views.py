@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -18,15 +20,31 @@ from django_sse.conf import conf
 from django_sse.connection import Connection
 from django_sse.db import release_request_connections
 from django_sse.hub import get_hub
-from django_sse.streams import streams_for
+from django_sse.streams import session_digest, streams_for
 
 CONTENT_TYPE = "text/event-stream"
+CORS_MAX_AGE = 86400  # seconds a browser may cache a preflight answer
 
 
-def _stream_headers(response: HttpResponseBase) -> HttpResponseBase:
+def _with_headers(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
+    origin = request.headers.get("Origin")
+    if origin and origin in conf.SSE_CORS_ALLOWED_ORIGINS:
+        # The exact origin, never "*": EventSource's withCredentials needs it.
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Credentials"] = "true"
+    response["Vary"] = "Origin, Cookie"
     return response
+
+
+def _preflight(request: HttpRequest) -> HttpResponseBase:
+    response = HttpResponse(status=204)
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    response["Access-Control-Allow-Methods"] = "GET"
+    response["Access-Control-Allow-Headers"] = "Last-Event-ID, Cache-Control"
+    response["Access-Control-Max-Age"] = str(CORS_MAX_AGE)
+    return _with_headers(request, response)
 
 
 def _cursor(request: HttpRequest) -> str | None:
@@ -34,11 +52,28 @@ def _cursor(request: HttpRequest) -> str | None:
     return request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or None
 
 
-@csrf_exempt  # GET-only: any other method gets 405, never reaches state
+def _owners(request: HttpRequest, user: Any) -> tuple[tuple[str, int], ...]:
+    """The per-process caps this connection counts against."""
+    owners = [(f"ip:{request.META.get('REMOTE_ADDR', '')}", conf.SSE_MAX_CONNECTIONS_PER_IP)]
+    if user.is_authenticated:
+        owners.append((f"user:{user.pk}", conf.SSE_MAX_CONNECTIONS_PER_USER))
+    return tuple(owners)
+
+
+def _session(request: HttpRequest, user: Any) -> str:
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    return session_digest(key) if key and user.is_authenticated else ""
+
+
+@csrf_exempt  # reads only: other methods get 405 and never reach any state
 async def stream(request: HttpRequest) -> HttpResponseBase:
     """Serve the requesting user's streams plus the ``?topic=`` ones it may read."""
+    if request.method == "OPTIONS":
+        return _preflight(request)
     if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+        return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
+    if not request.accepts(CONTENT_TYPE):
+        return HttpResponse("This endpoint serves text/event-stream.", status=406)
     user = await request.auser()
     await release_request_connections()
     if not user.is_authenticated and not conf.SSE_ALLOW_ANONYMOUS:
@@ -50,7 +85,14 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     if denied := await denied_streams(user, streams):
         return HttpResponseForbidden(f"Not allowed: {', '.join(denied)}")
     if request.method == "HEAD":
-        return _stream_headers(HttpResponse(content_type=CONTENT_TYPE))
-    connection = Connection(get_hub(), streams, _cursor(request))
+        return _with_headers(request, HttpResponse(content_type=CONTENT_TYPE))
+    connection = Connection(
+        get_hub(),
+        streams,
+        _cursor(request),
+        user=user,
+        owners=_owners(request, user),
+        session=_session(request, user),
+    )
     response = StreamingHttpResponse(connection.events(), content_type=CONTENT_TYPE)
-    return _stream_headers(response)
+    return _with_headers(request, response)

@@ -120,7 +120,7 @@ async def test_other_methods_answer_405_and_head_answers_headers(daphne: Server)
         for method in ("POST", "PUT", "DELETE", "PATCH"):
             response = await client.http.request(method, "/events/")
             assert response.status_code == 405
-            assert response.headers["allow"] == "GET, HEAD"
+            assert response.headers["allow"] == "GET, HEAD, OPTIONS"
         response = await client.http.head("/events/")
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream"

@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 
 from django_sse.hub import Hub
+from django_sse.limits import LimitExceeded
 from django_sse.subscription import Subscription
 from tests.hubkit import FlakyLayer, collect, eventually, ring, store
 
@@ -104,3 +105,27 @@ async def test_group_membership_is_refreshed_before_the_layer_expires_it(hub: Hu
     with override_settings(SSE_RESYNC_INTERVAL=0.02):
         await hub.subscribe(["topic:kept"], 10)
         await eventually(lambda: layer.group_adds.count("sse.topic.kept") >= 3)
+
+
+async def test_close_ends_the_sessions_subscriptions_only(hub: Hub) -> None:
+    mine = await hub.subscribe(["user:1"], 10, session="s1")
+    other_device = await hub.subscribe(["user:1"], 10, session="s2")
+    message = {"type": "sse.close", "stream": "user:1", "session": "s1"}
+    await hub.layer.group_send("sse.user.1", message)
+    await eventually(lambda: mine.ended)
+    assert not other_device.ended
+    await mine.wait(10.0)  # returns at once: the connection must end
+    await hub.layer.group_send("sse.user.1", {**message, "session": ""})
+    await eventually(lambda: other_device.ended)
+
+
+async def test_caps_are_counted_per_key_and_given_back(hub: Hub) -> None:
+    owners = [("user:1", 2), ("ip:10.0.0.1", 3)]
+    first = await hub.subscribe(["broadcast"], 10, owners)
+    await hub.subscribe(["broadcast"], 10, owners)
+    with pytest.raises(LimitExceeded, match="too many open connections for user:1"):
+        await hub.subscribe(["broadcast"], 10, owners)
+    assert hub.quota.open == {"user:1": 2, "ip:10.0.0.1": 2}  # the refusal counted nothing
+    hub.unsubscribe(first)
+    await hub.subscribe(["broadcast"], 10, [("ip:10.0.0.1", 3)])
+    assert hub.quota.open == {"user:1": 1, "ip:10.0.0.1": 2}

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connections, transaction
+from django.test import override_settings
 
 import django_sse
 from django_sse import publish
 from django_sse.models import Event, read_after
+from django_sse.streams import session_digest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOT_TEXT: Any = 5  # what a caller without type checking may pass
@@ -208,3 +210,46 @@ def test_package_exports_lazily_and_refuses_unknown_names() -> None:
     assert django_sse.broadcast is publish.broadcast
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         django_sse.nope  # noqa: B018
+
+
+@override_settings(SSE_MAX_EVENT_SIZE=100)
+def test_an_event_larger_than_the_limit_is_refused(layer: RecordingLayer) -> None:
+    django_sse.broadcast("x" * 80)
+    with pytest.raises(
+        ValueError, match="event is 108 bytes encoded; SSE_MAX_EVENT_SIZE allows 100"
+    ):
+        django_sse.broadcast("x" * 100)
+    assert len(stored("broadcast")) == 1
+
+
+def test_close_user_streams_sends_the_session_digest(layer: RecordingLayer, user: User) -> None:
+    publish.close_user_streams(user, "secret-session-key")
+    publish.close_user_streams(user.pk)
+    stream = f"user:{user.pk}"
+    assert layer.sent == [
+        (
+            f"sse.user.{user.pk}",
+            {
+                "type": "sse.close",
+                "stream": stream,
+                "session": session_digest("secret-session-key"),
+            },
+        ),
+        (f"sse.user.{user.pk}", {"type": "sse.close", "stream": stream, "session": ""}),
+    ]
+    assert "secret-session-key" not in str(layer.sent)
+
+
+async def test_aclose_user_streams_refuses_anonymous(layer: RecordingLayer) -> None:
+    with pytest.raises(ValueError, match="cannot send to an anonymous user"):
+        await publish.aclose_user_streams(AnonymousUser())
+    await publish.aclose_user_streams(7)
+    assert layer.sent == [("sse.user.7", {"type": "sse.close", "stream": "user:7", "session": ""})]
+
+
+def test_a_failed_close_is_logged_not_raised(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(publish, "get_channel_layer", lambda alias: RecordingLayer(fail=True))
+    publish.close_user_streams(5)
+    assert caplog.messages == ["sse.close for user:5 failed"]
