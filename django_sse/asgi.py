@@ -22,6 +22,8 @@ import django
 from asgiref.sync import ThreadSensitiveContext
 from django.core.handlers.asgi import ASGIHandler
 
+from django_sse import shutdown
+from django_sse.backpressure import bound_daphne_buffers
 from django_sse.conf import conf
 
 logger = logging.getLogger("django_sse.asgi")
@@ -68,4 +70,6 @@ def _with_timeout(send: Send, seconds: float) -> Send:
 def get_asgi_application() -> PooledASGIHandler:
     """Set Django up and return the pooled handler (use it in ``asgi.py``)."""
     django.setup(set_prefix=False)
+    shutdown.ENABLED = True
+    bound_daphne_buffers()
     return PooledASGIHandler()

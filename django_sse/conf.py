@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "SSE_MAX_CONNECTIONS_PER_IP": 200,  # open streams per client address, per process
     "SSE_LIMIT_RETRY": 30000,  # milliseconds a refused-for-limit client waits
     "SSE_CORS_ALLOWED_ORIGINS": [],  # exact origins allowed to subscribe cross-origin
+    "SSE_MAX_BUFFERED_BYTES": 1048576,  # bytes daphne may hold unread for one client
 }
 
 
@@ -111,6 +112,10 @@ class Settings:
     @property
     def SSE_CORS_ALLOWED_ORIGINS(self) -> list[str]:
         return [str(origin) for origin in self._get("SSE_CORS_ALLOWED_ORIGINS")]
+
+    @property
+    def SSE_MAX_BUFFERED_BYTES(self) -> int:
+        return int(self._get("SSE_MAX_BUFFERED_BYTES"))
 
 
 conf = Settings()

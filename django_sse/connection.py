@@ -34,6 +34,7 @@ from django_sse.wire import (
 REPLAY_BATCH = 500  # events per log query
 RESET_EVENT = "sse:reset"
 AGE_JITTER = 0.1  # a connection lives between 90% and 100% of the maximum age
+DRAIN_RETRY = (100, 1000)  # milliseconds: reconnect delay told to streams at shutdown
 
 
 class _Pruned(Exception):
@@ -134,6 +135,8 @@ class Connection:
         while (left := closes_at - loop.time()) > 0:
             await sub.wait(min(left, written_at + heartbeat - loop.time()))
             if sub.ended:
+                if sub.ended == "shutdown":  # come back soon, to another process
+                    yield encode_retry(random.randint(*DRAIN_RETRY))
                 return
             if sub.overflowed:
                 sub.overflowed = False

@@ -22,6 +22,7 @@ from typing import Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
+from django_sse import shutdown
 from django_sse.conf import conf
 from django_sse.db import run_db
 from django_sse.limits import Quota
@@ -63,6 +64,7 @@ class Hub:
         self._starting: asyncio.Task[None] | None = None
         self._need_rejoin = False
         self.quota = Quota()
+        self.draining = False
 
     # Connections ----------------------------------------------------------
 
@@ -79,6 +81,8 @@ class Hub:
         raises :class:`~django_sse.limits.LimitExceeded` before anything is done.
         """
         sub = Subscription(tuple(streams), max_pending, self.quota.take(owners), session)
+        if self.draining:
+            sub.end("shutdown")
         try:
             await self._start()
         except BaseException:
@@ -172,7 +176,16 @@ class Hub:
             self._starting = None
             raise
 
+    def drain(self) -> None:
+        """End every local stream cleanly (the process is shutting down)."""
+        self.draining = True
+        for state in self._streams.values():
+            for sub in state.subs:
+                sub.end("shutdown")
+
     async def _open(self) -> None:
+        if shutdown.ENABLED:
+            shutdown.install(self.loop, self.drain)
         self.channel = await self.layer.new_channel()
         self._spawn(self._receive_loop())
         self._spawn(self._tick_loop())
@@ -217,7 +230,7 @@ class Hub:
     def _end(self, state: _StreamState, session: str) -> None:
         for sub in state.subs:
             if not session or sub.session == session:
-                sub.end()
+                sub.end("logout")
                 self.counters["ended"] += 1
 
     def _fan_out(self, state: _StreamState, seq: int | None, frame: bytes) -> None:

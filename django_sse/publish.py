@@ -106,12 +106,12 @@ async def _send(stream: str, message: dict[str, Any]) -> None:
     try:
         if layer is None:
             raise RuntimeError("no channel layer configured")
-        coro = layer.group_send(group_name(stream), message)
         if hub is not None and hub.loop is not asyncio.get_running_loop():
             # The in-memory layer's queues belong to the hub's loop.
+            coro = _group_send(layer, group_name(stream), message)
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
         else:
-            await coro
+            await _group_send(layer, group_name(stream), message)
     except Exception:
         seq = message.get("seq")
         if message["type"] != RING_TYPE:
@@ -127,6 +127,15 @@ async def _send(stream: str, message: dict[str, Any]) -> None:
                 seq,
                 exc_info=True,
             )
+
+
+async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
+    try:
+        await layer.group_send(group, message)
+    except ConnectionError:
+        # Once more: after a Redis restart the first command fails on a pooled
+        # connection that died with the old server.
+        await layer.group_send(group, message)
 
 
 def _send_from_thread(stream: str, message: dict[str, Any]) -> None:

@@ -45,7 +45,7 @@ class Subscription:
         self.session = session  # a digest of the session key, for logout
         self.overflowed = False
         self.closed = False  # unsubscribed from the hub
-        self.ended = False  # told to end (logout): the connection closes
+        self.ended = ""  # why it was told to end ("logout", "shutdown"); then it closes
         self._queue: list[Frame] = []
         self._waiter: asyncio.Future[None] | None = None
 
@@ -60,9 +60,9 @@ class Subscription:
         if self._waiter is not None:
             _wake(self._waiter)
 
-    def end(self) -> None:
-        """Ask the connection to close now (its user logged out)."""
-        self.ended = True
+    def end(self, reason: str) -> None:
+        """Ask the connection to close now, e.g. its user logged out."""
+        self.ended = reason
         if self._waiter is not None:
             _wake(self._waiter)
 

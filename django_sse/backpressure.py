@@ -1,0 +1,50 @@
+"""A bound on what daphne buffers for a client that stopped reading.
+
+daphne writes every response body chunk into Twisted's transport buffer at once,
+with no backpressure: a subscriber that stops reading makes the process's memory
+grow with every event. Past ``SSE_MAX_BUFFERED_BYTES`` for one connection we abort
+that connection; daphne then sends the application ``http.disconnect``, the stream
+ends and leaves the hub, and the browser (if it is alive) reconnects with its
+cursor and catches up from the log. uvicorn needs none of this: it pauses the
+writer, and ``SSE_SEND_TIMEOUT`` covers it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django_sse.conf import conf
+
+logger = logging.getLogger("django_sse.backpressure")
+
+
+def buffered_bytes(transport: Any) -> int:
+    """Bytes a Twisted transport holds, not yet accepted by the kernel."""
+    pending = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return pending + int(getattr(transport, "_tempDataLen", 0))
+
+
+def bound_daphne_buffers() -> bool:
+    """Patch daphne's request to abort connections over the limit (once; idempotent)."""
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:
+        return False
+    if getattr(WebRequest.handle_reply, "_django_sse_bounded", False):
+        return True
+    original = WebRequest.handle_reply
+
+    def handle_reply(self: Any, message: dict[str, Any]) -> None:
+        original(self, message)
+        transport = getattr(getattr(self, "channel", None), "transport", None)
+        if message.get("type") != "http.response.body" or transport is None:
+            return
+        pending = buffered_bytes(transport)
+        if pending > conf.SSE_MAX_BUFFERED_BYTES:
+            logger.warning("closed %s: %d bytes unread by the client", self.client_addr, pending)
+            transport.abortConnection()
+
+    handle_reply._django_sse_bounded = True  # type: ignore[attr-defined]
+    WebRequest.handle_reply = handle_reply
+    return True
