@@ -112,11 +112,11 @@ async def test_close_ends_the_sessions_subscriptions_only(hub: Hub) -> None:
     other_device = await hub.subscribe(["user:1"], 10, session="s2")
     message = {"type": "sse.close", "stream": "user:1", "session": "s1"}
     await hub.layer.group_send("sse.user.1", message)
-    await eventually(lambda: mine.ended)
+    await eventually(lambda: mine.ended == "logout")
     assert not other_device.ended
     await mine.wait(10.0)  # returns at once: the connection must end
     await hub.layer.group_send("sse.user.1", {**message, "session": ""})
-    await eventually(lambda: other_device.ended)
+    await eventually(lambda: other_device.ended == "logout")
 
 
 async def test_caps_are_counted_per_key_and_given_back(hub: Hub) -> None:
