@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import time
 from collections import Counter
 from collections.abc import Coroutine, Iterable
 from typing import Any
@@ -25,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django_sse import shutdown
 from django_sse.conf import conf
 from django_sse.db import run_db
+from django_sse.keepalive import PING_TYPE, Keepalive
 from django_sse.limits import Quota
 from django_sse.models import read_after, read_heads
 from django_sse.streams import group_name
@@ -62,7 +62,8 @@ class Hub:
         self._leaving: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting: asyncio.Task[None] | None = None
-        self._need_rejoin = False
+        self._receiver: asyncio.Task[None] | None = None
+        self.keepalive = Keepalive(self)
         self.quota = Quota()
         self.draining = False
 
@@ -139,7 +140,7 @@ class Hub:
             await self.layer.group_add(group_name(state.name), self.channel)
         except Exception:
             logger.warning("group_add(%s) failed; will retry", state.name, exc_info=True)
-            self._need_rejoin = True
+            self.keepalive.need_rejoin = True
         try:
             heads = await run_db(read_heads, [state.name])
         except BaseException:
@@ -158,12 +159,6 @@ class Hub:
         finally:
             if self._leaving.get(state.name) is asyncio.current_task():
                 del self._leaving[state.name]
-
-    async def _rejoin(self) -> None:
-        for name in list(self._streams):
-            await self.layer.group_add(group_name(name), self.channel)
-        self._need_rejoin = False
-        self.counters["rejoins"] += 1
 
     # Receiving ------------------------------------------------------------
 
@@ -187,20 +182,26 @@ class Hub:
         if shutdown.ENABLED:
             shutdown.install(self.loop, self.drain)
         self.channel = await self.layer.new_channel()
-        self._spawn(self._receive_loop())
-        self._spawn(self._tick_loop())
+        self._receiver = self._spawn(self._receive_loop())
+        self._spawn(self.keepalive.run())
+
+    def restart_receiver(self) -> None:
+        """Replace a receiver that may wait forever on a connection that lost its state."""
+        if self._receiver is not None:
+            self._receiver.cancel()
+        self._receiver = self._spawn(self._receive_loop())
+
+    def stream_names(self) -> list[str]:
+        return list(self._streams)
 
     async def _receive_loop(self) -> None:
         backoff = BACKOFF_MIN
         while True:
             try:
-                if self._need_rejoin:
-                    await self._rejoin()
-                    await self.resync()
                 message = await self.layer.receive(self.channel)
             except Exception:
                 self.counters["layer_failures"] += 1
-                self._need_rejoin = True
+                self.keepalive.need_rejoin = True
                 logger.warning("channel layer failed; retry in %.1fs", backoff, exc_info=True)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
@@ -213,6 +214,8 @@ class Hub:
         state = self._streams.get(message.get("stream", ""))
         if kind == CLOSE_TYPE and state is not None:
             self._end(state, message.get("session", ""))
+        elif kind == PING_TYPE:
+            self.keepalive.pong(message["n"])
         if kind != RING_TYPE:
             return
         self.counters["rings"] += 1
@@ -275,19 +278,6 @@ class Hub:
             state = self._streams.get(name)
             if state is not None and state.last is not None and head > state.last:
                 self._want(state, head)
-
-    async def _tick_loop(self) -> None:
-        refreshed = time.monotonic()
-        expiry = float(getattr(self.layer, "group_expiry", 86400))
-        while True:
-            await asyncio.sleep(conf.SSE_RESYNC_INTERVAL)
-            try:
-                if time.monotonic() - refreshed > expiry / 2:
-                    await self._rejoin()
-                    refreshed = time.monotonic()
-                await self.resync()
-            except Exception:
-                logger.warning("hub resync failed", exc_info=True)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         # A fresh context: hub tasks outlive the request that happened to start them.

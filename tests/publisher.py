@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 
 import django
@@ -17,7 +18,7 @@ import django
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["broadcast", "topic", "user"])
+    parser.add_argument("kind", choices=["broadcast", "topic", "user", "mix"])
     parser.add_argument("target")
     parser.add_argument("count", type=int)
     parser.add_argument("tag")
@@ -27,9 +28,13 @@ def main() -> None:
     import django_sse
 
     seqs = []
+    rng = random.Random(args.tag)
+    streams = args.target.split(",")
     for i in range(args.count):
-        data = {"tag": args.tag, "i": i}
-        if args.kind == "broadcast":
+        data: dict[str, object] = {"tag": args.tag, "i": i, "t": time.time()}
+        if args.kind == "mix":  # TARGET: comma-separated stream names to pick from
+            seqs.append(_publish_to(rng.choice(streams), data))
+        elif args.kind == "broadcast":
             seqs.append(django_sse.broadcast(data))
         elif args.kind == "topic":
             seqs.append(django_sse.send_to_stream(args.target, data))
@@ -38,6 +43,17 @@ def main() -> None:
         if args.interval:
             time.sleep(args.interval)
     print(json.dumps(seqs))
+
+
+def _publish_to(stream: str, data: dict[str, object]) -> int | None:
+    import django_sse
+
+    kind, _, name = stream.partition(":")
+    if kind == "user":
+        return django_sse.send_to_user(int(name), data)
+    if kind == "topic":
+        return django_sse.send_to_stream(name, data)
+    return django_sse.broadcast(data)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HOW_TO_RUN = {
+    "redis-server": "install Redis (Debian: `apt-get install redis-server`) so tests can "
+    "start and restart a Redis of their own",
     "PostgreSQL": "start PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), "
     "or run `bash .ci/run`, which starts it",
     "Redis": "start Redis on 127.0.0.1:6379 (`redis-server --port 6379`), "
@@ -111,20 +113,22 @@ class Backend:
             "--interval",
             str(interval),
         ]
+        # stderr to a file: a publisher logging through an outage must not block on a pipe
+        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"django-sse-publisher-{tag}.log"
         return subprocess.Popen(
             command,
             env=self.env(),
             cwd=ROOT,
             text=True,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=open(log, "w"),  # noqa: SIM115
         )
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> list[int]:
     """The sequence numbers a publisher process printed; fails if it failed."""
-    out, err = process.communicate(timeout=timeout)
-    assert process.returncode == 0, err
+    out, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, f"publisher failed: {process.args}; see its log in /tmp"
     return list(json.loads(out))
 
 
@@ -221,6 +225,11 @@ class Server:
         status = Path(f"/proc/{self.pid}/status").read_text()
         return int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("Threads:")))
 
+    def restart(self) -> Server:
+        """A new process on the same port (after a stop or a kill)."""
+        self.stop()
+        return self.start()
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -230,3 +239,38 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
+
+
+class RedisServer:
+    """A Redis of the test's own, on a free port, that it may kill and restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        command = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_until(lambda: port_open(self.port))
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def redis_server_installed() -> bool:
+    import shutil
+
+    return shutil.which("redis-server") is not None

@@ -26,7 +26,10 @@ async def test_rings_fan_out_in_order_to_every_local_subscription(hub: Hub) -> N
         (None, b"data: ephemeral\n\n"),
     ]
     assert hub.stats()["subscriptions"] == 2
-    assert hub.layer.group_adds == ["sse.broadcast", "sse.topic.x"]
+    assert [g for g in hub.layer.group_adds if g.startswith("sse.b") or g.startswith("sse.t")] == [
+        "sse.broadcast",
+        "sse.topic.x",
+    ]
 
 
 async def test_a_ring_that_jumps_ahead_is_preceded_by_the_log(hub: Hub) -> None:
@@ -60,7 +63,7 @@ async def test_layer_outage_rejoins_groups_and_replays_from_the_log(hub: Hub) ->
     layer.come_up()
     await eventually(lambda: hub.counters["rejoins"] >= 1)
     assert [f[2] for f in await collect(sub, 1)] == [b"data: during outage\n\n"]
-    assert layer.group_adds == ["sse.broadcast", "sse.broadcast"]
+    assert layer.group_adds.count("sse.broadcast") >= 2
     (seq,) = await store("broadcast", "after")
     await ring(hub, "broadcast", seq, "after")
     assert [f[2] for f in await collect(sub, 1)] == [b"data: after\n\n"]
@@ -129,3 +132,17 @@ async def test_caps_are_counted_per_key_and_given_back(hub: Hub) -> None:
     hub.unsubscribe(first)
     await hub.subscribe(["broadcast"], 10, [("ip:10.0.0.1", 3)])
     assert hub.quota.open == {"user:1": 1, "ip:10.0.0.1": 2}
+
+
+async def test_lost_pings_restart_the_receiver_and_rejoin(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("django_sse.keepalive.PING_INTERVAL", 0.02)
+    layer: FlakyLayer = hub.layer
+    sub = await hub.subscribe(["broadcast"], 10)
+    await eventually(lambda: hub.keepalive._back >= 2)  # pings come back
+    layer.groups.clear()  # memberships vanish silently, as on a Redis restart
+    await store("broadcast", "missed while deaf")
+    await eventually(lambda: hub.counters["pings_lost"] >= 1)
+    assert [f[2] for f in await collect(sub, 1)] == [b"data: missed while deaf\n\n"]
+    assert "sse.broadcast" in layer.groups  # rejoined

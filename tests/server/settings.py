@@ -44,12 +44,18 @@ elif _where:
 DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
 _layer, _, _prefix = os.environ.get("SSE_TEST_LAYER", "memory").partition(":")
+_prefix, _, _redis_port = _prefix.partition("@")  # redis:<prefix>[@<port>]
 if _layer == "redis":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": "redis://127.0.0.1:6379/0", "socket_timeout": None}],
+                "hosts": [
+                    {
+                        "address": f"redis://127.0.0.1:{_redis_port or 6379}/0",
+                        "socket_timeout": None,
+                    }
+                ],
                 "prefix": _prefix,
                 "capacity": 1000,
             },

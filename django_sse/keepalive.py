@@ -1,0 +1,89 @@
+"""Keeping a hub's group memberships alive, whatever the channel layer does.
+
+A restarted Redis forgets every group, and channels-redis does not always say so:
+a receive that was not in flight reconnects silently and then waits forever. So a
+hub proves its memberships work by ringing itself: every ``PING_INTERVAL`` it
+sends a ping to a group of its own. Two pings missing means the memberships (or
+the receiver) are gone: it restarts the receiver, adds every group again and
+reads what it missed from the log. The same loop refreshes memberships before
+the layer's ``group_expiry`` and runs the periodic log check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING
+
+from django_sse.conf import conf
+from django_sse.streams import group_name
+
+if TYPE_CHECKING:
+    from django_sse.hub import Hub
+
+logger = logging.getLogger("django_sse.hub")
+
+PING_TYPE = "sse.ping"
+PING_INTERVAL = 1.0  # seconds between a hub's pings to itself
+PINGS_LOST = 2  # missing pings that mean the memberships are gone
+
+
+class Keepalive:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.group = "sse.hub." + secrets.token_hex(8)
+        self.need_rejoin = False
+        self._sent = 0
+        self._back = 0
+
+    def pong(self, number: int) -> None:
+        self._back = max(self._back, number)
+
+    async def run(self) -> None:
+        expiry = float(getattr(self.hub.layer, "group_expiry", 86400))
+        refreshed = resynced = time.monotonic()
+        await self._add_own_group()
+        while True:
+            await asyncio.sleep(min(PING_INTERVAL, conf.SSE_RESYNC_INTERVAL))
+            try:
+                if self._sent - self._back >= PINGS_LOST:
+                    self._lost()
+                now = time.monotonic()
+                if self.need_rejoin or now - refreshed > expiry / 2:
+                    await self.rejoin()
+                    refreshed = resynced = now
+                elif now - resynced > conf.SSE_RESYNC_INTERVAL:
+                    await self.hub.resync()
+                    resynced = now
+                await self._ping()
+            except Exception:
+                self.need_rejoin = True
+                logger.warning("hub keepalive failed; will retry", exc_info=True)
+
+    def _lost(self) -> None:
+        self.hub.counters["pings_lost"] += 1
+        logger.warning("hub pings lost: restarting the receiver and rejoining groups")
+        self._back = self._sent
+        self.need_rejoin = True
+        self.hub.restart_receiver()
+
+    async def _ping(self) -> None:
+        self._sent += 1
+        await self.hub.layer.group_send(self.group, {"type": PING_TYPE, "n": self._sent})
+
+    async def _add_own_group(self) -> None:
+        try:
+            await self.hub.layer.group_add(self.group, self.hub.channel)
+        except Exception:
+            self.need_rejoin = True
+
+    async def rejoin(self) -> None:
+        """Add every group again (idempotent), then fetch from the log what was missed."""
+        await self.hub.layer.group_add(self.group, self.hub.channel)
+        for name in self.hub.stream_names():
+            await self.hub.layer.group_add(group_name(name), self.hub.channel)
+        self.need_rejoin = False
+        self.hub.counters["rejoins"] += 1
+        await self.hub.resync()

@@ -1,0 +1,133 @@
+"""A cheap raw-socket subscriber that checks every event's place in its streams.
+
+Each event's ``id`` is decoded (django_sse.cursor is pure) to find which stream it
+advanced: exactly one stream by exactly one, or it is a gap or a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+
+from django_sse.cursor import Cursor, decode
+
+
+@dataclass
+class Subscriber:
+    cookie: str
+    topic: str
+    streams: list[str]
+    positions: dict[str, int]
+    received: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    reconnect_times: list[float] = field(default_factory=list)
+    writer: asyncio.StreamWriter | None = None
+
+    def __post_init__(self) -> None:
+        self.start = dict(self.positions)  # where it began: it must see all after this
+
+    @property
+    def cursor(self) -> str:
+        return Cursor(self.streams, self.positions).encode()
+
+    def caught_up(self, heads: dict[str, int] | None) -> bool:
+        return heads is not None and all(self.positions[s] >= heads[s] for s in self.streams)
+
+    def on_event(self, event_id: str, event: str, data: str) -> None:
+        if event == "sse:reset":
+            self.violations.append(f"reset {data}")
+            return
+        positions = decode(event_id, self.streams)
+        moved = [s for s in self.streams if positions[s] != self.positions[s]]
+        if len(moved) != 1 or positions[moved[0]] != self.positions[moved[0]] + 1:
+            self.violations.append(f"{self.positions} -> {positions}")
+            return
+        stream = moved[0]
+        self.positions = positions
+        self.received.setdefault(stream, []).append((positions[stream], data))
+        self.latencies.append(time.time() - float(json.loads(data)["t"]))
+
+    async def follow(
+        self, ports: list[int], heads: list[dict[str, int]], rng: random.Random
+    ) -> int:
+        """Read (reconnecting to any port) until caught up with ``heads[0]``; count connects."""
+        connects = 0
+        dropped_at = time.monotonic()
+        while not self.caught_up(heads[0] if heads else None):
+            try:
+                reader, self.writer = await asyncio.open_connection("127.0.0.1", rng.choice(ports))
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            connects += 1
+            try:
+                await self._session(reader, heads, dropped_at)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                pass
+            finally:
+                self.writer.close()
+                self.writer = None
+                dropped_at = time.monotonic()
+        return connects
+
+    async def _session(
+        self, reader: asyncio.StreamReader, heads: list[dict[str, int]], dropped_at: float
+    ) -> None:
+        assert self.writer is not None
+        request = (
+            f"GET /events/?topic={self.topic} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Cookie: {self.cookie}\r\nLast-Event-ID: {self.cursor}\r\n\r\n"
+        )
+        self.writer.write(request.encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 200"):
+            raise ValueError(head[:100])
+        chunked = b"transfer-encoding: chunked" in head.lower()
+        body = _Body(chunked)
+        first = True
+        while not self.caught_up(heads[0] if heads else None):
+            data = await reader.read(65536)
+            if not data:
+                return
+            for block in body.blocks(data):
+                if first:
+                    self.reconnect_times.append(time.monotonic() - dropped_at)
+                    first = False
+                self._block(block)
+
+    def _block(self, block: bytes) -> None:
+        fields: dict[str, list[str]] = {}
+        for line in block.decode().split("\n"):
+            name, _, value = line.partition(": ")
+            fields.setdefault(name, []).append(value)
+        if "data" in fields:
+            self.on_event(
+                fields["id"][0], fields.get("event", ["message"])[0], "\n".join(fields["data"])
+            )
+
+
+class _Body:
+    """Undo chunked transfer coding if present, then split into SSE blocks."""
+
+    def __init__(self, chunked: bool) -> None:
+        self.chunked = chunked
+        self.raw = b""
+        self.text = b""
+
+    def blocks(self, data: bytes) -> list[bytes]:
+        if self.chunked:
+            self.raw += data
+            while (end := self.raw.find(b"\r\n")) >= 0:
+                size = int(self.raw[:end], 16)
+                if len(self.raw) < end + 2 + size + 2:
+                    break
+                self.text += self.raw[end + 2 : end + 2 + size]
+                self.raw = self.raw[end + 4 + size :]
+        else:
+            self.text += data
+        *complete, self.text = self.text.split(b"\n\n")
+        return [b for b in complete if b]

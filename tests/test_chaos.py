@@ -1,0 +1,143 @@
+"""Two servers, Redis and PostgreSQL under chaos: every subscriber ends with exactly the
+published sequence of every stream it follows. Run it alone with ``pytest -m chaos``."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import statistics
+import time
+
+import pytest
+
+from tests.chaos_kit import Subscriber
+from tests.conftest import ServerFactory
+from tests.services import (
+    Backend,
+    RedisServer,
+    Server,
+    finish,
+    need,
+    pg_connect,
+    redis_server_installed,
+)
+from tests.sse_client import Client
+
+pytestmark = pytest.mark.chaos
+
+SEED = 5
+USERS = 100  # two subscribers (tabs) each, on either server
+TOPICS = [f"open-chaos{i}" for i in range(5)]
+PUBLISHERS = 3
+EACH = 700
+
+
+def heads(database: str, streams: list[str]) -> dict[str, int]:
+    with pg_connect(database) as conn:
+        rows = conn.execute(
+            "SELECT name, seq FROM django_sse_stream WHERE name = ANY(%s)", (streams,)
+        ).fetchall()
+    found = {str(name): int(seq) for name, seq in rows}
+    return {s: found.get(s, 0) for s in streams}
+
+
+def log_of(database: str, streams: list[str]) -> dict[tuple[str, int], str]:
+    with pg_connect(database) as conn:
+        rows = conn.execute(
+            "SELECT stream, seq, data FROM django_sse_event WHERE stream = ANY(%s)", (streams,)
+        ).fetchall()
+    return {(str(s), int(q)): str(d) for s, q, d in rows}
+
+
+async def make_subscribers(url: str, database: str) -> list[Subscriber]:
+    subscribers = []
+    for i in range(USERS):
+        async with Client(url) as client:
+            pk = await client.login(f"chaos{i}-{random.getrandbits(32):x}")
+            cookie = "; ".join(f"{k}={v}" for k, v in client.http.cookies.items())
+        for tab in range(2):
+            topic = TOPICS[(i + tab) % len(TOPICS)]
+            streams = sorted(["broadcast", f"topic:{topic}", f"user:{pk}"])
+            subscribers.append(Subscriber(cookie, topic, streams, heads(database, streams)))
+    return subscribers
+
+
+async def chaos(
+    redis: RedisServer,
+    victim: Server,
+    subs: list[Subscriber],
+    done: asyncio.Event,
+    rng: random.Random,
+    figures: dict[str, float],
+) -> None:
+    """Drop a random subscriber every 100 ms; restart Redis once; SIGKILL a server once."""
+    started = time.monotonic()
+    restarted = killed = False
+    while not done.is_set():
+        elapsed = time.monotonic() - started
+        if not restarted and elapsed > 2.5:
+            restarted = True
+            redis.kill()
+            redis.start()
+            figures["redis restarted at s"] = round(elapsed, 1)
+        if not killed and elapsed > 5.0:
+            killed = True
+            victim.stop(signal.SIGKILL)
+            await asyncio.to_thread(victim.start)
+            figures["server killed and back at s"] = round(time.monotonic() - started, 1)
+        sub = rng.choice(subs)
+        if sub.writer is not None:
+            sub.writer.close()  # it comes back, to either server, with its cursor
+        await asyncio.sleep(0.1)
+
+
+async def test_chaos_loses_and_repeats_nothing(
+    postgres_backend: Backend, start_server: ServerFactory
+) -> None:
+    need("redis-server", redis_server_installed())
+    redis = RedisServer().start()
+    backend = postgres_backend.with_layer(f"redis:chaos@{redis.port}")
+    database = backend.db.partition(":")[2]
+    try:
+        one, two = start_server(backend), start_server(backend)
+        rng = random.Random(SEED)
+        subs = await make_subscribers(one.url, database)
+        users = sorted({s for sub in subs for s in sub.streams if s.startswith("user:")})
+        targets = ",".join(["broadcast"] * 10 + [f"topic:{t}" for t in TOPICS] * 6 + users)
+        final: list[dict[str, int]] = []
+        followers = [
+            asyncio.create_task(sub.follow([one.port, two.port], final, rng)) for sub in subs
+        ]
+        publishers = [
+            backend.publisher("mix", targets, EACH, f"chaos{n}", 0.01) for n in range(PUBLISHERS)
+        ]
+        done, figures = asyncio.Event(), dict[str, float]()
+        monkey = asyncio.create_task(chaos(redis, one, subs, done, rng, figures))
+        for process in publishers:
+            await asyncio.to_thread(finish, process, 300)
+        done.set()
+        await monkey
+        every = sorted({s for sub in subs for s in sub.streams})
+        final.append(heads(database, every))
+        async with asyncio.timeout(120):
+            connects = await asyncio.gather(*followers)
+    finally:
+        redis.kill()
+    log = log_of(database, every)
+    for sub in subs:
+        assert sub.violations == []
+        for stream in sub.streams:
+            got = sub.received.get(stream, [])
+            expected = range(sub.start[stream] + 1, final[0][stream] + 1)
+            assert [seq for seq, _ in got] == list(expected)
+            assert all(log[(stream, seq)] == data for seq, data in got)
+    latencies = sorted(x for sub in subs for x in sub.latencies)
+    print(
+        f"\nchaos: {len(subs)} subscribers, {PUBLISHERS * EACH} events, "
+        f"{sum(len(s.latencies) for s in subs)} deliveries, {sum(connects)} connects, "
+        f"max reconnect-to-live {max(t for s in subs for t in s.reconnect_times):.2f} s, "
+        f"delivery latency p50 {statistics.median(latencies) * 1000:.0f} ms "
+        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms "
+        f"max {latencies[-1]:.2f} s; {figures}"
+    )
