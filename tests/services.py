@@ -128,7 +128,7 @@ class Backend:
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> list[int]:
     """The sequence numbers a publisher process printed; fails if it failed."""
     out, _ = process.communicate(timeout=timeout)
-    assert process.returncode == 0, f"publisher failed: {process.args}; see its log in /tmp"
+    assert process.returncode == 0, f"publisher failed: {process.args!r}; see its log in /tmp"
     return list(json.loads(out))
 
 
