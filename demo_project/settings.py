@@ -6,7 +6,11 @@ the embedded default that ``make demo`` runs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
+
+import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -54,25 +58,35 @@ TEMPLATES = [
     }
 ]
 
+# The embedded default is SQLite + the in-memory layer (one process). For the
+# production shape, set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/demo)
+# and REDIS_URL (e.g. redis://127.0.0.1:6379/0): no code change.
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "demo_project" / "db.sqlite3",
-        # WAL lets the stream's reads run beside publishers' writes;
-        # IMMEDIATE takes the write lock up front, so writers queue, not fail.
-        "OPTIONS": {
-            "init_command": "PRAGMA journal_mode=WAL;",
-            "transaction_mode": "IMMEDIATE",
-        },
-    }
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'demo_project' / 'db.sqlite3'}")
+    )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets the stream's reads run beside publishers' writes;
+    # IMMEDIATE takes the write lock up front, so writers queue, not fail.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels.layers.InMemoryChannelLayer",
-        "CONFIG": {"capacity": 1000},
+CHANNEL_LAYERS: dict[str, Any]
+if redis_url := os.environ.get("REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # socket_timeout None: redis-py >= 8 would otherwise time an idle receive out.
+            "CONFIG": {"hosts": [{"address": redis_url, "socket_timeout": None}]},
+        }
     }
-}
+else:
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LOGIN_URL = "/login/"
