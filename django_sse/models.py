@@ -19,6 +19,7 @@ from django_sse.conf import conf
 
 EVENT_NAME_MAX_LENGTH = 200  # characters
 PRUNE_EVERY = 64  # prune a stream's old rows once in this many publishes
+PRUNE_BATCH = 5000  # rows one DELETE of `prune()` removes: short locks, no long transaction
 
 
 class Stream(models.Model):
@@ -72,10 +73,20 @@ def _prune_stream(stream: str, head: int) -> int:
     return deleted
 
 
+def _delete_in_batches(rows: models.QuerySet[Event]) -> int:
+    deleted = 0
+    while batch := list(rows.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        deleted += Event.objects.filter(pk__in=batch).delete()[0]
+    return deleted
+
+
 def prune() -> int:
-    """Apply ``SSE_EVENT_TTL`` and ``SSE_MAX_EVENTS_PER_STREAM`` to every stream."""
+    """Apply ``SSE_EVENT_TTL`` and ``SSE_MAX_EVENTS_PER_STREAM`` to every stream.
+
+    Batched, each batch its own transaction, so publishers never wait long.
+    """
     cutoff = timezone.now() - timedelta(seconds=conf.SSE_EVENT_TTL)
-    deleted, _ = Event.objects.filter(created__lt=cutoff).delete()
+    deleted = _delete_in_batches(Event.objects.filter(created__lt=cutoff))
     over = Stream.objects.filter(seq__gt=conf.SSE_MAX_EVENTS_PER_STREAM)
     for name, head in over.values_list("name", "seq").iterator():
         deleted += _prune_stream(name, head)

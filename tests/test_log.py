@@ -39,3 +39,20 @@ def test_concurrent_processes_get_a_dense_sequence(db: str, request: pytest.Fixt
         assert seqs == sorted(seqs)
     log = read_log(backend, f"topic:{topic}")
     assert [seq for seq, _ in log] == list(range(1, PROCESSES * EACH + 1))
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+def test_retention_keeps_the_log_bounded_under_concurrent_publishers(
+    db: str, request: pytest.FixtureRequest
+) -> None:
+    base: Backend = request.getfixturevalue(f"{db}_backend")
+    backend = Backend(base.db, base.layer, {"SSE_MAX_EVENTS_PER_STREAM": 50})
+    topic = f"bounded-{uuid.uuid4().hex[:8]}"
+    publishers = [backend.publisher("topic", topic, EACH, f"b{n}") for n in range(PROCESSES)]
+    pruning = backend.manage("sse_prune")  # at the same time as the publishers
+    seqs = sorted(seq for p in publishers for seq in finish(p))
+    assert seqs == list(range(1, PROCESSES * EACH + 1))
+    assert pruning.startswith("Deleted ")
+    kept = [seq for seq, _ in read_log(backend, f"topic:{topic}")]
+    assert kept == list(range(kept[0], PROCESSES * EACH + 1))  # the newest, without a hole
+    assert 50 <= len(kept) < 50 + 64  # pruned every 64 publishes down to the newest 50
