@@ -68,14 +68,16 @@ def daphne(sqlite_backend: Backend, start_server: ServerFactory) -> Server:
     return start_server(sqlite_backend, SSE_HEARTBEAT_INTERVAL=0.3, SSE_RESYNC_INTERVAL=0.5)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redispubsub"])
 def layered_server(request: pytest.FixtureRequest, start_server: ServerFactory) -> Server:
-    """daphne on SQLite + in-memory layer, then on PostgreSQL + channels-redis."""
+    """daphne on SQLite + in-memory layer, then on PostgreSQL + channels-redis (both layers)."""
     overrides = {"SSE_HEARTBEAT_INTERVAL": 0.3, "SSE_RESYNC_INTERVAL": 0.5}
     if request.param == "memory":
         return start_server(request.getfixturevalue("sqlite_backend"), **overrides)
     backend: Backend = request.getfixturevalue("postgres_backend")
     layer: str = request.getfixturevalue("redis_layer")
+    if request.param == "redispubsub":
+        layer = layer.replace("redis:", "redispubsub:", 1)
     return start_server(backend.with_layer(layer), **overrides)
 
 

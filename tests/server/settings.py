@@ -45,10 +45,12 @@ DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
 _layer, _, _prefix = os.environ.get("SSE_TEST_LAYER", "memory").partition(":")
 _prefix, _, _redis_port = _prefix.partition("@")  # redis:<prefix>[@<port>]
-if _layer == "redis":
+if _layer in ("redis", "redispubsub"):
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer"
+            if _layer == "redispubsub"
+            else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
