@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 
+from django_sse.hub import running_hub
 from django_sse.models import Event
+from django_sse.publish import resend
 
 if TYPE_CHECKING:
     _EventAdminBase = admin.ModelAdmin[Event]
@@ -13,14 +16,31 @@ else:
     _EventAdminBase = admin.ModelAdmin
 
 
+class StreamKindFilter(admin.SimpleListFilter):
+    title = "stream kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("user", "user"), ("topic", "topic"), ("broadcast", "broadcast")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> QuerySet[Event]:
+        kind = self.value()
+        if kind == "broadcast":
+            return queryset.filter(stream="broadcast")
+        if kind in ("user", "topic"):
+            return queryset.filter(stream__startswith=kind + ":")
+        return queryset
+
+
 @admin.register(Event)
 class EventAdmin(_EventAdminBase):
     """The log, read-only: events are written by the publish API alone."""
 
     list_display = ["stream", "seq", "event", "created"]
-    list_filter = ["event"]
-    search_fields = ["stream"]
+    list_filter = [StreamKindFilter, "event"]
+    search_fields = ["=stream", "event"]
     ordering = ["-created"]
+    actions = ["resend_events"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -30,3 +50,16 @@ class EventAdmin(_EventAdminBase):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.action(description="Send the selected events again (as new events)")
+    def resend_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        sent = [resend(event) for event in queryset.order_by("stream", "seq")]
+        self.message_user(request, f"Sent {len(sent)} events again.", messages.SUCCESS)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        hub = running_hub()
+        open_here = hub.stats()["subscriptions"] if hub is not None else 0
+        title = f"Events (open streams on this process: {open_here})"
+        return super().changelist_view(request, {**(extra_context or {}), "title": title})

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from django.dispatch import Signal
+
 from django_sse import cursor as cursors
+from django_sse import signals
 from django_sse.auth import denied_streams
 from django_sse.conf import conf
 from django_sse.db import run_db
@@ -59,6 +63,7 @@ class Connection:
         self.owners = owners  # (limit key, cap) pairs
         self.session = session
         self.cursor = cursors.Cursor(self.streams, {})
+        self.id = uuid.uuid4().hex
 
     async def events(self) -> AsyncGenerator[bytes]:
         """The response body: bytes to write, until the maximum age is reached."""
@@ -74,6 +79,7 @@ class Connection:
             # would make it give up for good).
             yield encode_retry(conf.SSE_LIMIT_RETRY) + encode_comment(str(exc))
             return
+        self._signal(signals.connection_opened)
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
             replay = await self._start(start)
@@ -82,6 +88,17 @@ class Connection:
                 yield chunk
         finally:
             self.hub.unsubscribe(sub)
+            self._signal(signals.connection_closed)
+
+    def _signal(self, signal: Signal) -> None:
+        if signal.has_listeners():
+            # Its own task: receivers never delay the stream, and a cancelled
+            # stream (client gone) still announces its end.
+            self.hub.spawn(
+                signal.asend(
+                    sender=Connection, connection_id=self.id, user=self.user, streams=self.streams
+                )
+            )
 
     async def _start(self, start: dict[str, int] | None) -> bytes:
         heads = await run_db(read_heads, self.streams)

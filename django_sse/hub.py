@@ -94,7 +94,7 @@ class Hub:
             state = self._streams.get(name)
             if state is None:
                 state = self._streams[name] = _StreamState(name)
-                state.ready = self._spawn(self._join(state))
+                state.ready = self.spawn(self._join(state))
             state.subs.add(sub)
             assert state.ready is not None
             joins.append(asyncio.shield(state.ready))
@@ -118,7 +118,7 @@ class Hub:
             state.subs.discard(sub)
             if not state.subs:
                 del self._streams[name]
-                self._leaving[name] = self._spawn(self._leave(state))
+                self._leaving[name] = self.spawn(self._leave(state))
 
     def stats(self) -> dict[str, int]:
         subs = {sub for state in self._streams.values() for sub in state.subs}
@@ -164,7 +164,7 @@ class Hub:
 
     async def _start(self) -> None:
         if self._starting is None:
-            self._starting = self._spawn(self._open())
+            self._starting = self.spawn(self._open())
         try:
             await asyncio.shield(self._starting)
         except Exception:
@@ -182,14 +182,14 @@ class Hub:
         if shutdown.ENABLED:
             shutdown.install(self.loop, self.drain)
         self.channel = await self.layer.new_channel()
-        self._receiver = self._spawn(self._receive_loop())
-        self._spawn(self.keepalive.run())
+        self._receiver = self.spawn(self._receive_loop())
+        self.spawn(self.keepalive.run())
 
     def restart_receiver(self) -> None:
         """Replace a receiver that may wait forever on a connection that lost its state."""
         if self._receiver is not None:
             self._receiver.cancel()
-        self._receiver = self._spawn(self._receive_loop())
+        self._receiver = self.spawn(self._receive_loop())
 
     def stream_names(self) -> list[str]:
         return list(self._streams)
@@ -247,7 +247,7 @@ class Hub:
         state.wanted = max(state.wanted, seq)
         if not state.repairing:
             state.repairing = True
-            self._spawn(self._repair(state))
+            self.spawn(self._repair(state))
 
     async def _repair(self, state: _StreamState) -> None:
         try:
@@ -279,7 +279,8 @@ class Hub:
             if state is not None and state.last is not None and head > state.last:
                 self._want(state, head)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task of the hub, outside any request's context."""
         # A fresh context: hub tasks outlive the request that happened to start them.
         task = self.loop.create_task(coro, context=contextvars.Context())
         self._tasks.add(task)

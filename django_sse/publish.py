@@ -226,6 +226,11 @@ async def asend_to_stream(
     return await _apublish(topic_stream(name), data, event, persist)
 
 
+def resend(event: models.Event) -> int | None:
+    """Publish a stored event again, as a new event at the head of its stream."""
+    return _publish(event.stream, event.data, event.event, persist=True)
+
+
 def _close_message(user_or_pk: object, session_key: str | None) -> tuple[str, dict[str, Any]]:
     pk, _ = _user_pk(user_or_pk)
     stream = user_stream(pk)

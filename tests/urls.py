@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
@@ -14,4 +15,5 @@ def thread_name(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("events/", include("django_sse.urls")),
     path("thread/", thread_name),
+    path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,15 @@
+"""Signals about open streams, enough to build presence on.
+
+Both are sent with ``asend`` from the process serving the stream: receivers may be
+async, or sync (then they run on a worker thread and may use the ORM). Arguments:
+``connection_id`` (a str that pairs the two), ``user`` (possibly anonymous) and
+``streams`` (the sorted stream names). ``connection_closed`` is sent however the
+stream ended: client gone, maximum age, logout, shutdown.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+connection_opened = Signal()
+connection_closed = Signal()
