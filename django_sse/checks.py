@@ -16,6 +16,7 @@ import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import django
 from django.conf import settings
@@ -34,15 +35,14 @@ GZIP_FLUSHES = django.VERSION >= (6, 1)
 WRAPPER_DEPTH = 6  # ASGI middlewares followed to find the pooled handler
 
 
-def _layer_config() -> Mapping[str, Any] | None:
-    layers = getattr(settings, "CHANNEL_LAYERS", None)
-    config = layers.get(conf._get("SSE_CHANNEL_LAYER")) if isinstance(layers, Mapping) else None
-    return config if isinstance(config, Mapping) else None
+def _layer_config() -> Mapping[str, Any]:
+    layers, alias = getattr(settings, "CHANNEL_LAYERS", None), conf._get("SSE_CHANNEL_LAYER")
+    config = layers.get(alias) if isinstance(layers, Mapping) and isinstance(alias, str) else None
+    return config if isinstance(config, Mapping) else {}
 
 
 def _backend() -> str | None:
-    config = _layer_config()
-    return config.get("BACKEND") if config is not None else None
+    return _layer_config().get("BACKEND")
 
 
 # E001, W001, W003: the channel layer --------------------------------------
@@ -138,8 +138,7 @@ def _hosts_time_out(config: Mapping[str, Any]) -> bool:
 
 def check_redis_timeout(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     config = _layer_config()
-    backend = config.get("BACKEND") if config is not None else None
-    if config is None or not str(backend).startswith("channels_redis."):
+    if not str(config.get("BACKEND")).startswith("channels_redis."):
         return []
     if redis_major_version() < 8 or not _hosts_time_out(config):
         return []
@@ -219,7 +218,7 @@ def check_asgi_application(app_configs: Sequence[Any] | None, **kwargs: Any) -> 
     return [CheckWarning(problem, hint=hint, id="django_sse.W004")]
 
 
-# E002-E014: the SSE_* values ----------------------------------------------
+# E002-E020: the SSE_* values ----------------------------------------------
 
 
 def _is_int(value: object, minimum: int) -> bool:
@@ -230,6 +229,14 @@ def _is_seconds(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return math.isfinite(value) and value > 0
+
+
+def _is_origin(value: object) -> bool:
+    """What a browser sends in ``Origin``: compared exactly, so no path, not even "/"."""
+    if not isinstance(value, str):
+        return False
+    url = urlsplit(value)
+    return bool(url.scheme and url.netloc) and value == f"{url.scheme}://{url.netloc}"
 
 
 SECONDS = "a finite number of seconds > 0"
@@ -247,6 +254,16 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
     "SSE_MAX_EVENTS_PER_STREAM": ("E012", "an int >= 1", lambda v: _is_int(v, 1)),
     "SSE_RESYNC_INTERVAL": ("E013", SECONDS, _is_seconds),
     "SSE_HANDLER_THREADS": ("E014", "an int >= 1", lambda v: _is_int(v, 1)),
+    "SSE_MAX_EVENT_SIZE": ("E015", "an int of bytes >= 1", lambda v: _is_int(v, 1)),
+    "SSE_MAX_CONNECTIONS_PER_USER": ("E016", "an int >= 1", lambda v: _is_int(v, 1)),
+    "SSE_MAX_CONNECTIONS_PER_IP": ("E017", "an int >= 1", lambda v: _is_int(v, 1)),
+    "SSE_LIMIT_RETRY": ("E018", "an int of milliseconds >= 0", lambda v: _is_int(v, 0)),
+    "SSE_CORS_ALLOWED_ORIGINS": (
+        "E019",
+        'a list of origins such as "https://example.com" (scheme://host[:port], no path)',
+        lambda v: isinstance(v, list | tuple) and all(_is_origin(o) for o in v),
+    ),
+    "SSE_MAX_BUFFERED_BYTES": ("E020", "an int of bytes >= 1", lambda v: _is_int(v, 1)),
 }
 
 
@@ -278,7 +295,7 @@ def _value_problem(name: str, value: object) -> str | None:
 def check_settings(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for name, (code, expected, _) in RULES.items():
-        problem = _value_problem(name, conf._get(name))
+        problem = _value_problem(name, conf._get(name)) if name in DEFAULTS else None
         if problem is not None:
             hint = f"Set {name} to {expected}, or remove it to use {DEFAULTS[name]!r}."
             errors.append(Error(f"{name} {problem}.", hint=hint, id=f"django_sse.{code}"))

@@ -297,7 +297,7 @@ def test_w004_application_cannot_be_imported() -> None:
     ]
 
 
-# E002-E014 -------------------------------------------------------------------
+# E002-E020 -------------------------------------------------------------------
 
 
 def allow(user: object, stream: str) -> bool:
@@ -334,6 +334,13 @@ def test_default_values_pass() -> None:
         ("SSE_MAX_EVENTS_PER_STREAM", 1),
         ("SSE_RESYNC_INTERVAL", 0.1),
         ("SSE_HANDLER_THREADS", 1),
+        ("SSE_MAX_EVENT_SIZE", 1),
+        ("SSE_MAX_CONNECTIONS_PER_USER", 1),
+        ("SSE_MAX_CONNECTIONS_PER_IP", 1),
+        ("SSE_LIMIT_RETRY", 0),
+        ("SSE_CORS_ALLOWED_ORIGINS", ["https://example.com", "http://127.0.0.1:8000"]),
+        ("SSE_CORS_ALLOWED_ORIGINS", ()),
+        ("SSE_MAX_BUFFERED_BYTES", 1),
     ],
 )
 def test_valid_values_pass(name: str, value: object) -> None:
@@ -346,6 +353,7 @@ def test_valid_values_pass(name: str, value: object) -> None:
     [
         ("SSE_CHANNEL_LAYER", "", "E002"),
         ("SSE_CHANNEL_LAYER", None, "E002"),
+        ("SSE_CHANNEL_LAYER", ["default"], "E002"),
         ("SSE_ALLOW_ANONYMOUS", "no", "E003"),
         ("SSE_AUTHORIZE", 42, "E004"),
         ("SSE_HEARTBEAT_INTERVAL", 0, "E005"),
@@ -361,6 +369,15 @@ def test_valid_values_pass(name: str, value: object) -> None:
         ("SSE_MAX_EVENTS_PER_STREAM", 0, "E012"),
         ("SSE_RESYNC_INTERVAL", 0.0, "E013"),
         ("SSE_HANDLER_THREADS", 0, "E014"),
+        ("SSE_MAX_EVENT_SIZE", 0, "E015"),
+        ("SSE_MAX_CONNECTIONS_PER_USER", 0, "E016"),
+        ("SSE_MAX_CONNECTIONS_PER_IP", 0, "E017"),
+        ("SSE_LIMIT_RETRY", -1, "E018"),
+        ("SSE_CORS_ALLOWED_ORIGINS", "https://example.com", "E019"),
+        ("SSE_CORS_ALLOWED_ORIGINS", ["https://example.com/"], "E019"),
+        ("SSE_CORS_ALLOWED_ORIGINS", ["example.com"], "E019"),
+        ("SSE_CORS_ALLOWED_ORIGINS", [None], "E019"),
+        ("SSE_MAX_BUFFERED_BYTES", 0, "E020"),
     ],
 )
 def test_invalid_values_are_errors(name: str, value: object, code: str) -> None:
