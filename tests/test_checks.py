@@ -38,7 +38,9 @@ def no_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_checks_are_registered_under_their_tag() -> None:
-    with override_settings(CHANNEL_LAYERS={}, SSE_RETRY=-1, SSE_MAX_TOPICS=-1):
+    with override_settings(
+        CHANNEL_LAYERS={}, SSE_RETRY=-1, SSE_MAX_TOPICS=-1, ASGI_APPLICATION=None
+    ):
         everything = run_checks()
         tagged = run_checks(tags=[checks.TAG])
     ours = sorted(str(m.id) for m in everything if str(m.id).startswith("django_sse."))
@@ -269,6 +271,7 @@ def test_w004_finds_the_pooled_handler_behind_routers_and_middleware(
         assert found(checks.check_asgi_application(None)) == expected
 
 
+@override_settings(ASGI_APPLICATION=None)
 def test_w004_application_not_set() -> None:
     messages = checks.check_asgi_application(None)
     assert found(messages) == [
