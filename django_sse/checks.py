@@ -36,7 +36,7 @@ WRAPPER_DEPTH = 6  # ASGI middlewares followed to find the pooled handler
 
 
 def _layer_config() -> Mapping[str, Any]:
-    layers, alias = getattr(settings, "CHANNEL_LAYERS", None), conf._get("SSE_CHANNEL_LAYER")
+    layers, alias = getattr(settings, "CHANNEL_LAYERS", None), conf.raw("SSE_CHANNEL_LAYER")
     config = layers.get(alias) if isinstance(layers, Mapping) and isinstance(alias, str) else None
     return config if isinstance(config, Mapping) else {}
 
@@ -49,7 +49,7 @@ def _backend() -> str | None:
 
 
 def check_channel_layer(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
-    alias = conf._get("SSE_CHANNEL_LAYER")
+    alias = conf.raw("SSE_CHANNEL_LAYER")
     if not isinstance(alias, str) or _backend():
         return []
     return [
@@ -295,7 +295,7 @@ def _value_problem(name: str, value: object) -> str | None:
 def check_settings(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for name, (code, expected, _) in RULES.items():
-        problem = _value_problem(name, conf._get(name)) if name in DEFAULTS else None
+        problem = _value_problem(name, conf.raw(name)) if name in DEFAULTS else None
         if problem is not None:
             hint = f"Set {name} to {expected}, or remove it to use {DEFAULTS[name]!r}."
             errors.append(Error(f"{name} {problem}.", hint=hint, id=f"django_sse.{code}"))

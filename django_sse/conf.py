@@ -37,85 +37,86 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     """Typed access to the ``SSE_*`` settings with their defaults."""
 
-    def _get(self, name: str) -> Any:
+    def raw(self, name: str) -> Any:
+        """The setting as configured (or its default), before any conversion."""
         return getattr(django_settings, name, DEFAULTS[name])
 
     @property
     def SSE_CHANNEL_LAYER(self) -> str:
-        return str(self._get("SSE_CHANNEL_LAYER"))
+        return str(self.raw("SSE_CHANNEL_LAYER"))
 
     @property
     def SSE_ALLOW_ANONYMOUS(self) -> bool:
-        return bool(self._get("SSE_ALLOW_ANONYMOUS"))
+        return bool(self.raw("SSE_ALLOW_ANONYMOUS"))
 
     @property
     def SSE_AUTHORIZE(self) -> Callable[..., Any]:
-        value = self._get("SSE_AUTHORIZE")
+        value = self.raw("SSE_AUTHORIZE")
         return import_string(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
 
     @property
     def SSE_HEARTBEAT_INTERVAL(self) -> float:
-        return float(self._get("SSE_HEARTBEAT_INTERVAL"))
+        return float(self.raw("SSE_HEARTBEAT_INTERVAL"))
 
     @property
     def SSE_RETRY(self) -> int:
-        return int(self._get("SSE_RETRY"))
+        return int(self.raw("SSE_RETRY"))
 
     @property
     def SSE_MAX_CONNECTION_AGE(self) -> float:
-        return float(self._get("SSE_MAX_CONNECTION_AGE"))
+        return float(self.raw("SSE_MAX_CONNECTION_AGE"))
 
     @property
     def SSE_MAX_PENDING(self) -> int:
-        return int(self._get("SSE_MAX_PENDING"))
+        return int(self.raw("SSE_MAX_PENDING"))
 
     @property
     def SSE_SEND_TIMEOUT(self) -> float:
-        return float(self._get("SSE_SEND_TIMEOUT"))
+        return float(self.raw("SSE_SEND_TIMEOUT"))
 
     @property
     def SSE_MAX_TOPICS(self) -> int:
-        return int(self._get("SSE_MAX_TOPICS"))
+        return int(self.raw("SSE_MAX_TOPICS"))
 
     @property
     def SSE_EVENT_TTL(self) -> float:
-        return float(self._get("SSE_EVENT_TTL"))
+        return float(self.raw("SSE_EVENT_TTL"))
 
     @property
     def SSE_MAX_EVENTS_PER_STREAM(self) -> int:
-        return int(self._get("SSE_MAX_EVENTS_PER_STREAM"))
+        return int(self.raw("SSE_MAX_EVENTS_PER_STREAM"))
 
     @property
     def SSE_RESYNC_INTERVAL(self) -> float:
-        return float(self._get("SSE_RESYNC_INTERVAL"))
+        return float(self.raw("SSE_RESYNC_INTERVAL"))
 
     @property
     def SSE_HANDLER_THREADS(self) -> int:
-        return int(self._get("SSE_HANDLER_THREADS"))
+        return int(self.raw("SSE_HANDLER_THREADS"))
 
     @property
     def SSE_MAX_EVENT_SIZE(self) -> int:
-        return int(self._get("SSE_MAX_EVENT_SIZE"))
+        return int(self.raw("SSE_MAX_EVENT_SIZE"))
 
     @property
     def SSE_MAX_CONNECTIONS_PER_USER(self) -> int:
-        return int(self._get("SSE_MAX_CONNECTIONS_PER_USER"))
+        return int(self.raw("SSE_MAX_CONNECTIONS_PER_USER"))
 
     @property
     def SSE_MAX_CONNECTIONS_PER_IP(self) -> int:
-        return int(self._get("SSE_MAX_CONNECTIONS_PER_IP"))
+        return int(self.raw("SSE_MAX_CONNECTIONS_PER_IP"))
 
     @property
     def SSE_LIMIT_RETRY(self) -> int:
-        return int(self._get("SSE_LIMIT_RETRY"))
+        return int(self.raw("SSE_LIMIT_RETRY"))
 
     @property
     def SSE_CORS_ALLOWED_ORIGINS(self) -> list[str]:
-        return [str(origin) for origin in self._get("SSE_CORS_ALLOWED_ORIGINS")]
+        return [str(origin) for origin in self.raw("SSE_CORS_ALLOWED_ORIGINS")]
 
     @property
     def SSE_MAX_BUFFERED_BYTES(self) -> int:
-        return int(self._get("SSE_MAX_BUFFERED_BYTES"))
+        return int(self.raw("SSE_MAX_BUFFERED_BYTES"))
 
 
 conf = Settings()

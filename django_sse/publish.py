@@ -23,6 +23,7 @@ from django.db import transaction
 from django_sse import models
 from django_sse.conf import conf
 from django_sse.hub import CLOSE_TYPE, RING_TYPE, running_hub
+from django_sse.signals import event_published
 from django_sse.streams import (
     BROADCAST,
     group_name,
@@ -101,6 +102,8 @@ def _message(stream: str, seq: int | None, frame: bytes) -> dict[str, Any]:
 
 async def _send(stream: str, message: dict[str, Any]) -> None:
     """Send to the stream's group; log (never raise) when the layer is unreachable."""
+    if message["type"] == RING_TYPE and event_published.has_listeners():
+        event_published.send(sender=None, stream=stream, seq=message["seq"], frame=message["frame"])
     layer = get_channel_layer(conf.SSE_CHANNEL_LAYER)
     hub = running_hub()
     try:

@@ -25,16 +25,14 @@ from collections.abc import (
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.test import AsyncClient
 from django.urls import reverse
 
-from django_sse import publish
 from django_sse.asgi import PooledASGIHandler
-from django_sse.hub import RING_TYPE
+from django_sse.signals import event_published
 
 ASGIApp = Callable[..., Coroutine[Any, Any, None]]
 _LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -127,16 +125,16 @@ def capture_events() -> Iterator[list[PublishedEvent]]:
     (never, if it rolls back). Recording does not stop delivery.
     """
     captured: list[PublishedEvent] = []
-    send = publish._send
 
-    async def recording_send(stream: str, message: dict[str, Any]) -> None:
-        if message["type"] == RING_TYPE:
-            (received,) = _Parser().feed(message["frame"])
-            captured.append(PublishedEvent(stream, received.event, received.data, message["seq"]))
-        await send(stream, message)
+    def record(sender: Any, stream: str, seq: int | None, frame: bytes, **kwargs: Any) -> None:
+        (received,) = _Parser().feed(frame)
+        captured.append(PublishedEvent(stream, received.event, received.data, seq))
 
-    with mock.patch.object(publish, "_send", recording_send):
+    event_published.connect(record, weak=False)
+    try:
         yield captured
+    finally:
+        event_published.disconnect(record)
 
 
 # Reading from the endpoint ------------------------------------------------------

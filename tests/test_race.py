@@ -57,7 +57,10 @@ async def test_reconnects_racing_publishers_lose_and_repeat_nothing(
     results = await asyncio.gather(*clients)
     for process in publishers:
         finish(process)
-    log = [tuple(json.loads(data).values()) for _, data in read_log(backend, f"topic:{topic}")]
+    log = [
+        (d["tag"], d["i"])
+        for d in (json.loads(data) for _, data in read_log(backend, f"topic:{topic}"))
+    ]
     assert len(log) == total
     for received, connects in results:
         assert received == log

@@ -34,7 +34,9 @@ def server_connections(database: str) -> list[str]:
 async def test_idle_streams_hold_few_threads_and_no_database_connection(
     postgres_backend: Backend, start_server: ServerFactory
 ) -> None:
-    server = start_server(postgres_backend, SSE_HEARTBEAT_INTERVAL=0.5)
+    server = start_server(
+        postgres_backend, SSE_HEARTBEAT_INTERVAL=0.5, SSE_MAX_CONNECTIONS_PER_USER=STREAMS
+    )
     database = postgres_backend.db.partition(":")[2]
     async with Client(server.url) as client:
         await client.login("resources")

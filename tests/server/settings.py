@@ -14,6 +14,7 @@ from tests.settings import *  # noqa: F403
 from tests.settings import DATABASES, INSTALLED_APPS, MIDDLEWARE
 
 ROOT_URLCONF = "tests.server.urls"
+ASGI_APPLICATION = "tests.server.asgi.application"
 INSTALLED_APPS = ["daphne", *INSTALLED_APPS]
 MIDDLEWARE = [*MIDDLEWARE, "django.middleware.csrf.CsrfViewMiddleware"]
 SSE_AUTHORIZE = "tests.server.auth.authorize"
