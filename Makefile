@@ -12,7 +12,13 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.11 python3; do \
 	  "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && echo "$$p" && exit 0; \
 	done; done)
 
-.PHONY: demo test lint pytest bench clean chromium
+# The oldest supported pair: Django 5.2 LTS on Python 3.11 (`make test-oldest`).
+OLDEST_VENV := .venv-oldest
+OLDEST_BIN := $(OLDEST_VENV)/bin
+PYTHON_OLDEST ?= $(shell for p in $$(command -v python3.11) $$(ls -d $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | sort -rV); do \
+	  "$$p" -c '' >/dev/null 2>&1 && echo "$$p" && exit 0; done)
+
+.PHONY: demo test test-oldest test-matrix lint pytest bench clean chromium
 
 $(BIN)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 found; pass PYTHON=..." >&2; exit 1; }
@@ -46,8 +52,22 @@ pytest: $(BIN)/.installed chromium
 
 test: lint pytest
 
+$(OLDEST_BIN)/.installed: requirements-dev.txt pyproject.toml
+	@test -n "$(PYTHON_OLDEST)" || { echo "No Python 3.11 found; pass PYTHON_OLDEST=..." >&2; exit 1; }
+	test -x $(OLDEST_BIN)/python || $(PYTHON_OLDEST) -m venv $(OLDEST_VENV)
+	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
+	$(OLDEST_BIN)/python -m pip install --quiet "Django>=5.2,<5.3" -r requirements-dev.txt
+	touch $@
+
+# The same suite on Django 5.2 LTS + Python 3.11 (the chaos test runs once, in `test`).
+test-oldest: $(OLDEST_BIN)/.installed chromium
+	$(OLDEST_BIN)/mypy
+	$(OLDEST_BIN)/python -m pytest -m "not chaos" -p no:cacheprovider $(PYTEST_ARGS)
+
+test-matrix: test test-oldest
+
 bench: $(BIN)/.installed
 	$(BIN)/python bench/first_number.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*
+	rm -rf $(VENV) $(OLDEST_VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*
