@@ -38,4 +38,3 @@ async def test_opened_and_closed_are_sent_with_one_id(hub: Hub) -> None:
     (_, first_id, streams), (_, second_id, _) = seen
     assert [kind for kind, _, _ in seen] == ["opened", "closed"]
     assert first_id == second_id and streams == ["broadcast", "topic:x"]
-
