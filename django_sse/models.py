@@ -9,8 +9,10 @@ rolled-back transaction gives its number back.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -45,6 +47,28 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} #{self.seq} {self.event}"
+
+
+class Job(models.Model):
+    """A background job's latest state: what a page reloaded mid-job shows at once."""
+
+    RUNNING, SUCCEEDED, FAILED, CANCELLED = "running", "succeeded", "failed", "cancelled"
+    STATUSES = [(s, s) for s in (RUNNING, SUCCEEDED, FAILED, CANCELLED)]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=STATUSES, default=RUNNING)
+    state = models.JSONField(default=dict)
+    cancel_requested = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": str(self.id), "name": self.name, "status": self.status, **self.state}
 
 
 def _next_seq(stream: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,15 @@ class EventReader:
         taken, self._ready = self._ready[:count], self._ready[count:]
         return taken
 
+    async def events_until(self, match: Any, timeout: float = 10.0) -> list[Received]:
+        """Every event up to and including the first that ``match(event)`` accepts."""
+        await self.until(lambda r: any(match(e) for e in r._ready), timeout)
+        found = next((i for i, e in enumerate(self._ready) if match(e)), None)
+        if found is None:
+            raise AssertionError(f"stream closed before a matching event: {self._ready}")
+        taken, self._ready = self._ready[: found + 1], self._ready[found + 1 :]
+        return taken
+
     async def read_to_end(self, timeout: float = 10.0) -> list[Received]:
         await self.until(lambda r: False, timeout)
         taken, self._ready = self._ready, []
@@ -123,19 +132,32 @@ class Client:
                     return stats
                 await asyncio.sleep(0.02)
 
-    @asynccontextmanager
-    async def stream(
+    def stream(
         self, params: dict[str, Any] | None = None, last_event_id: str | None = None
+    ) -> AbstractAsyncContextManager[EventReader]:
+        headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
+        return self.open("GET", "/events/", params, headers)
+
+    @asynccontextmanager
+    async def open(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> AsyncIterator[EventReader]:
-        headers = {"Accept": "text/event-stream"}
-        if last_event_id is not None:
-            headers["Last-Event-ID"] = last_event_id
-        request = self.http.build_request("GET", "/events/", params=params, headers=headers)
+        """Any request whose answer is read as an event stream."""
+        headers = {"Accept": "text/event-stream", **(headers or {})}
+        request = self.http.build_request(method, path, params=params, headers=headers)
         response = await self.http.send(request, stream=True)
         try:
             yield EventReader(response)
         finally:
             await response.aclose()
+
+    async def csrf_headers(self) -> dict[str, str]:
+        response = await self.http.get("/test/progress/csrf/")
+        return {"X-CSRFToken": response.json()["token"]}
 
 
 def broadcast(data: Any, **spec: Any) -> dict[str, Any]:

@@ -14,3 +14,6 @@ urlpatterns = [
 
 # The browser tests' page, static files and streams (tests/server/browser.py).
 urlpatterns += [path("test/browser/", include("tests.server.browser"))]
+
+# Progress streams and background jobs (tests/server/progress.py).
+urlpatterns += [path("test/progress/", include("tests.server.progress"))]

@@ -1,0 +1,101 @@
+"""One-off event streams: ``EventStreamResponse`` answers a request with the events
+an async iterable yields (typically a POST that reports progress).
+
+It sends the first chunk at once, a comment heartbeat while the work is silent, an
+``error`` event (with a message safe to show) if the work raises, and always a
+terminal ``done`` event, unless the client went away: then the work is cancelled at
+its current ``await``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import StreamingHttpResponse
+
+from django_sse.conf import conf
+from django_sse.publish import encode_data
+from django_sse.wire import HEARTBEAT, encode_comment, encode_event, encode_retry
+
+logger = logging.getLogger("django_sse.http")
+
+DONE_EVENT = "done"  # the terminal event: {"status": "succeeded" | "failed"}
+ERROR_EVENT = "error"
+GENERIC_ERROR = "The operation failed."
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSentEvent:
+    """One event: ``data`` is a str (sent as is) or JSON-encodable."""
+
+    data: object = ""
+    event: str = "message"
+    id: str | None = None
+
+    def encode(self) -> bytes:
+        return encode_event(encode_data(self.data), self.event, self.id)
+
+
+class EventStreamError(Exception):
+    """Raise it from the work to show its message to the user (others stay generic)."""
+
+
+def _encode(item: object) -> bytes:
+    if isinstance(item, ServerSentEvent):
+        return item.encode()
+    return encode_event(encode_data(item))
+
+
+class EventStreamResponse(StreamingHttpResponse):
+    """A ``text/event-stream`` response over an async iterable of events or data."""
+
+    def __init__(
+        self, events: AsyncIterable[Any], *, heartbeat: float | None = None, **kwargs: Any
+    ) -> None:
+        if not hasattr(events, "__aiter__"):
+            raise TypeError(
+                "EventStreamResponse needs an async iterable (an `async def` generator): "
+                "under ASGI a sync iterator is read to the end before anything is sent"
+            )
+        interval = conf.SSE_HEARTBEAT_INTERVAL if heartbeat is None else heartbeat
+        kwargs.setdefault("content_type", "text/event-stream")
+        super().__init__(_stream(aiter(events), interval), **kwargs)
+        self["Cache-Control"] = "no-cache"
+        self["X-Accel-Buffering"] = "no"
+
+
+async def _stream(events: AsyncIterator[Any], heartbeat: float) -> AsyncIterator[bytes]:
+    yield encode_retry(conf.SSE_RETRY) + encode_comment("started")
+    status = "succeeded"
+    pending: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            pending = asyncio.ensure_future(anext(events))
+            while not (await asyncio.wait([pending], timeout=heartbeat))[0]:
+                yield HEARTBEAT
+            try:
+                item = pending.result()
+            except StopAsyncIteration:
+                break
+            yield _encode(item)
+    except Exception as exc:
+        status = "failed"
+        yield _error(exc)
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()  # the client went away: stop the work where it waits
+    yield encode_event(json.dumps({"status": status}), DONE_EVENT)
+
+
+def _error(exc: Exception) -> bytes:
+    if isinstance(exc, EventStreamError):
+        message = str(exc)
+    else:
+        logger.error("event stream failed", exc_info=exc)
+        message = GENERIC_ERROR
+    return encode_event(json.dumps({"message": message}), ERROR_EVENT)

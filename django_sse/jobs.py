@@ -1,0 +1,132 @@
+"""Background jobs that report progress to their owner's pages.
+
+Start one from a view, then run the work in a thread, a management command or a
+task-queue worker::
+
+    job = start_job(request.user, "import", total=50)
+    run_in_background(import_rows, job.id)       # your queue of choice
+    ...
+    with JobReporter.resume(job_id) as job:       # in the worker
+        for i, row in enumerate(rows, 1):
+            if job.cancelled:
+                return                            # ends as "cancelled"
+            import_row(row)
+            job.report(progress(i, len(rows), f"row {i}"))
+
+Each update goes to the owner's user stream as an ephemeral ``job`` event, so ticks
+are never stored one by one; the ``Job`` row keeps the latest state (saved at most
+every ``SAVE_INTERVAL``), which a page reloaded mid-job reads at once from
+``django_sse:job``. The final state is a persistent event: a page that was away
+when the job ended still gets it, exactly once, from the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+from django.utils import timezone
+
+from django_sse.http import GENERIC_ERROR, EventStreamError, ServerSentEvent
+from django_sse.models import Job
+from django_sse.publish import send_to_user
+
+logger = logging.getLogger("django_sse.jobs")
+
+JOB_EVENT = "job"
+SAVE_INTERVAL = 0.5  # seconds between saves of a running job's state
+CANCEL_CHECK_INTERVAL = 0.5  # seconds between reads of the cancel flag
+
+
+class JobReporter:
+    """Reports one job's progress; sync, for threads, commands and workers."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._saved_at = 0.0
+        self._checked_at = 0.0
+        self._cancel_requested = job.cancel_requested
+
+    @classmethod
+    def resume(cls, job_id: UUID | str) -> JobReporter:
+        return cls(Job.objects.get(pk=job_id))
+
+    @property
+    def id(self) -> UUID:
+        return self.job.id
+
+    def update(self, **state: Any) -> None:
+        """Merge ``state`` into the job's state and tell the owner's pages."""
+        self.job.state.update(state)
+        if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
+            self._save()
+        self._publish(persist=False)
+
+    def report(self, event: ServerSentEvent) -> None:
+        """Take a progress vocabulary event (``progress()``, ``Phases.update()``...)."""
+        if not isinstance(event.data, dict):
+            raise TypeError("report() takes an event whose data is a dict")
+        self.update(**event.data)
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the owner asked to cancel (read at most every 0.5 s)."""
+        if time.monotonic() - self._checked_at >= CANCEL_CHECK_INTERVAL:
+            self._checked_at = time.monotonic()
+            flag = Job.objects.filter(pk=self.job.pk).values_list("cancel_requested", flat=True)
+            self._cancel_requested = bool(flag.get())
+        return self._cancel_requested
+
+    def finish(self, **state: Any) -> None:
+        self._end(Job.CANCELLED if self._cancel_requested else Job.SUCCEEDED, state)
+
+    def fail(self, message: str) -> None:
+        self._end(Job.FAILED, {"error": message})
+
+    def _end(self, status: str, state: dict[str, Any]) -> None:
+        if self.job.status != Job.RUNNING:
+            return
+        self.job.status = status
+        self.job.state.update(state)
+        self._save()
+        self._publish(persist=True)
+
+    def _save(self) -> None:
+        self._saved_at = time.monotonic()
+        self.job.updated = timezone.now()
+        self.job.save(update_fields=["status", "state", "updated"])
+
+    def _publish(self, persist: bool) -> None:
+        send_to_user(self.job.owner_id, self.job.as_dict(), event=JOB_EVENT, persist=persist)
+
+    def __enter__(self) -> JobReporter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.finish()
+        elif isinstance(exc, EventStreamError):
+            self.fail(str(exc))
+        else:
+            logger.error("job %s failed", self.job.pk, exc_info=exc)
+            self.fail(GENERIC_ERROR)
+
+
+def start_job(owner: Any, name: str, **state: Any) -> JobReporter:
+    """Create a running job owned by ``owner`` and announce it to the owner's pages."""
+    if not getattr(owner, "is_authenticated", False) or owner.pk is None:
+        raise ValueError("a job needs an authenticated, saved owner")
+    reporter = JobReporter(Job.objects.create(owner=owner, name=name, state=state))
+    reporter.update()
+    return reporter
+
+
+def request_cancel(job_id: UUID | str, user: Any) -> bool:
+    """Ask a running job of ``user`` to stop; False if there is none."""
+    running = Job.objects.filter(pk=job_id, owner_id=user.pk, status=Job.RUNNING)
+    return bool(running.update(cancel_requested=True))
