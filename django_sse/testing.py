@@ -219,7 +219,10 @@ async def _headers(user: Any, last_event_id: str | None) -> list[tuple[bytes, by
     return headers
 
 
-def _scope(path: str, topics: Iterable[str], headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+def http_scope(
+    path: str, topics: Iterable[str], headers: list[tuple[bytes, bytes]]
+) -> dict[str, Any]:
+    """The ASGI scope of a GET of ``path`` (with ``?topic=`` for each topic)."""
     path, _, query = path.partition("?")
     query = "&".join(q for q in (query, urlencode([("topic", t) for t in topics])) if q)
     return {
@@ -294,7 +297,7 @@ async def open_stream(
     to clean up. ``application`` defaults to a fresh ``PooledASGIHandler``.
     """
     app = application or PooledASGIHandler()
-    scope = _scope(
+    scope = http_scope(
         path or reverse("django_sse:stream"), topics, await _headers(user, last_event_id)
     )
     stream, disconnected = EventStream(), asyncio.Event()

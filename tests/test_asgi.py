@@ -11,23 +11,11 @@ import pytest
 from django.test import override_settings
 
 from django_sse.asgi import PooledASGIHandler, get_asgi_application
+from django_sse.testing import http_scope
 
 
 def scope(path: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
+    return http_scope(path, (), [(b"host", b"testserver")])
 
 
 async def request(handler: PooledASGIHandler, path: str) -> bytes:
