@@ -11,11 +11,13 @@ connection sees each persistent event of each stream once, in order, or gets
 from __future__ import annotations
 
 import json
+import logging
 import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
+from django.db import DatabaseError
 from django.dispatch import Signal
 
 from django_sse import cursor as cursors
@@ -35,6 +37,8 @@ from django_sse.wire import (
     encode_retry,
 )
 
+logger = logging.getLogger("django_sse.connection")
+
 REPLAY_BATCH = 500  # events per log query
 RESET_EVENT = "sse:reset"
 AGE_JITTER = 0.1  # a connection lives between 90% and 100% of the maximum age
@@ -43,6 +47,10 @@ DRAIN_RETRY = (100, 1000)  # milliseconds: reconnect delay told to streams at sh
 
 class _Pruned(Exception):
     """The log no longer holds an event this connection needs."""
+
+
+class _Revoked(Exception):
+    """The user may no longer read one of the connection's streams."""
 
 
 class Connection:
@@ -66,18 +74,24 @@ class Connection:
         self.id = uuid.uuid4().hex
 
     async def events(self) -> AsyncGenerator[bytes]:
-        """The response body: bytes to write, until the maximum age is reached."""
-        # Without a cursor the connection starts from the heads read *before* it
-        # registers: whatever commits meanwhile is replayed, never skipped.
-        start = None if self.last_event_id else await run_db(read_heads, self.streams)
+        """The response body: bytes to write, until the maximum age is reached.
+
+        A refusal for a cap, or a database that does not answer, is a ``retry:`` and
+        a clean close, never an error status: the browser comes back later.
+        """
         try:
+            # Without a cursor the connection starts from the heads read *before* it
+            # registers: whatever commits meanwhile is replayed, never skipped.
+            start = None if self.last_event_id else await run_db(read_heads, self.streams)
             sub = await self.hub.subscribe(
                 self.streams, conf.SSE_MAX_PENDING, self.owners, self.session
             )
         except LimitExceeded as exc:
-            # 200, a long retry and a close: the browser tries again later (a 429
-            # would make it give up for good).
             yield encode_retry(conf.SSE_LIMIT_RETRY) + encode_comment(str(exc))
+            return
+        except DatabaseError:
+            logger.warning("stream refused for now: the database does not answer", exc_info=True)
+            yield encode_retry(conf.SSE_RETRY) + encode_comment("unavailable, retry")
             return
         self._signal(signals.connection_opened)
         try:
@@ -86,6 +100,10 @@ class Connection:
             yield encode_retry(conf.SSE_RETRY) + encode_comment("connected") + replay
             async for chunk in self._live(sub):
                 yield chunk
+        except _Revoked:
+            return
+        except DatabaseError:
+            logger.warning("stream closed: the database does not answer", exc_info=True)
         finally:
             self.hub.unsubscribe(sub)
             self._signal(signals.connection_closed)
@@ -159,8 +177,7 @@ class Connection:
                 sub.overflowed = False
                 self.hub.counters["overflows"] += 1
                 sub.take()
-                if not await self._still_allowed():
-                    return
+                await self._check_allowed()
                 chunk = await self._catch_up(self.streams)
             else:
                 chunk = await self._render(sub.take())
@@ -170,25 +187,27 @@ class Connection:
                 written_at = loop.time()
                 yield chunk
 
-    async def _still_allowed(self) -> bool:
-        return self.user is None or not await denied_streams(self.user, self.streams)
+    async def _check_allowed(self) -> None:
+        """Before reading the log again: ``_Revoked`` if access was taken away."""
+        if self.user is not None and await denied_streams(self.user, self.streams):
+            raise _Revoked
 
     async def _render(self, frames: list[Frame]) -> bytes:
         out = []
-        positions = self.cursor.positions
         for stream, seq, frame in frames:
+            # Read the cursor afresh each time: a reset replaces it.
+            position = self.cursor.positions[stream]
             if seq is None:
                 out.append(frame)
-            elif seq == positions[stream] + 1:
+            elif seq == position + 1:
                 out.append(self._emit(stream, seq, frame))
-            elif seq > positions[stream]:
+            elif seq > position:
                 out.append(await self._fill_gap(stream, seq, frame))
         return b"".join(out)
 
     async def _fill_gap(self, stream: str, seq: int, frame: bytes) -> bytes:
+        await self._check_allowed()
         try:
-            if not await self._still_allowed():
-                return b""
             rows = await self._read(stream, seq - self.cursor.positions[stream] - 1)
         except _Pruned:
             return await self._reset("expired")

@@ -6,10 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import OperationalError
 from django.test import override_settings
 
 from django_sse.connection import Connection
+from django_sse.db import run_db
 from django_sse.hub import Hub
+from django_sse.models import Event
 from tests.hubkit import ring, store
 from tests.test_wire import Parsed
 
@@ -38,3 +42,48 @@ async def test_overflowed_connection_catches_up_from_the_log_exactly_once(hub: H
     assert len({event_id for _, _, event_id in events}) == 10
     assert hub.stats()["subscriptions"] == 0
     assert hub.counters["overflows"] == 1
+
+
+async def test_a_reset_in_the_middle_of_a_batch_moves_the_rest_of_it(hub: Hub) -> None:
+    body = Connection(hub, ["topic:p"], None).events()
+    await anext(body)  # live at position 0
+    seqs = await store("topic:p", "1", "2", "3", "4")
+    await run_db(lambda: Event.objects.filter(stream="topic:p", seq__lte=2).delete())
+    await ring(hub, "topic:p", seqs[2], "3")  # the hub repairs 3 and 4; 1 and 2 are gone
+    events = await read_events(body, 1)
+    (seq,) = await store("topic:p", "5")
+    await ring(hub, "topic:p", seq, "5")
+    events += await read_events(body, 1)
+    await body.aclose()
+    assert [(e, d) for e, d, _ in events] == [
+        ("sse:reset", '{"reason": "expired"}'),
+        ("message", "5"),
+    ]
+
+
+async def test_a_database_outage_at_connect_is_a_retry_and_a_clean_close(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(streams: list[str]) -> dict[str, int]:
+        raise OperationalError("the database is restarting")
+
+    monkeypatch.setattr("django_sse.connection.read_heads", down)
+    chunks = [chunk async for chunk in Connection(hub, ["broadcast"], None).events()]
+    assert chunks == [b"retry: 3000\n\n: unavailable, retry\n\n"]
+    assert hub.stats()["subscriptions"] == 0
+
+
+def deny_everything(user: object, stream: str) -> bool:
+    return False
+
+
+async def test_a_revoked_user_is_closed_before_catching_up(hub: Hub) -> None:
+    with override_settings(SSE_MAX_PENDING=2, SSE_HEARTBEAT_INTERVAL=60):
+        body = Connection(hub, ["broadcast"], None, user=AnonymousUser()).events()
+        await anext(body)
+        with override_settings(SSE_AUTHORIZE=f"{__name__}.deny_everything"):
+            for seq in await store("broadcast", "a", "b", "c", "d"):
+                await ring(hub, "broadcast", seq, "x")  # overflows: it must read the log
+            rest = [chunk async for chunk in body]
+    assert rest == []  # closed without a byte of what it may no longer read
+    assert hub.stats()["subscriptions"] == 0
