@@ -37,6 +37,7 @@ RING_TYPE = "sse.event"
 CLOSE_TYPE = "sse.close"  # end a stream's local connections (of one session, if given)
 BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
+LAYER_TIMEOUT = 5.0  # seconds a group_add/discard may take (an unreachable Redis hangs)
 REPAIR_BATCH = 500  # events read from the log per query
 
 
@@ -135,9 +136,10 @@ class Hub:
     async def _join(self, state: _StreamState) -> None:
         previous = self._leaving.get(state.name)
         if previous is not None:
-            await asyncio.wait([previous])
+            await asyncio.wait([previous], timeout=LAYER_TIMEOUT)
         try:
-            await self.layer.group_add(group_name(state.name), self.channel)
+            async with asyncio.timeout(LAYER_TIMEOUT):
+                await self.layer.group_add(group_name(state.name), self.channel)
         except Exception:
             logger.warning("group_add(%s) failed; will retry", state.name, exc_info=True)
             self.keepalive.need_rejoin = True
@@ -153,7 +155,8 @@ class Hub:
         try:
             if state.ready is not None:
                 await asyncio.wait([state.ready])
-            await self.layer.group_discard(group_name(state.name), self.channel)
+            async with asyncio.timeout(LAYER_TIMEOUT):
+                await self.layer.group_discard(group_name(state.name), self.channel)
         except Exception:
             logger.warning("group_discard(%s) failed", state.name, exc_info=True)
         finally:

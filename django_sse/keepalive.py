@@ -28,6 +28,7 @@ logger = logging.getLogger("django_sse.hub")
 PING_TYPE = "sse.ping"
 PING_INTERVAL = 1.0  # seconds between a hub's pings to itself
 PINGS_LOST = 2  # missing pings that mean the memberships are gone
+TICK_TIMEOUT = 30.0  # seconds one round may take (an unreachable Redis hangs, not fails)
 
 
 class Keepalive:
@@ -37,30 +38,36 @@ class Keepalive:
         self.need_rejoin = False
         self._sent = 0
         self._back = 0
+        self._expiry = 86400.0  # seconds: the layer's group_expiry, read when run
+        self._refreshed = self._resynced = 0.0
 
     def pong(self, number: int) -> None:
         self._back = max(self._back, number)
 
     async def run(self) -> None:
-        expiry = float(getattr(self.hub.layer, "group_expiry", 86400))
-        refreshed = resynced = time.monotonic()
+        self._expiry = float(getattr(self.hub.layer, "group_expiry", 86400))
+        self._refreshed = self._resynced = time.monotonic()
         await self._add_own_group()
         while True:
             await asyncio.sleep(min(PING_INTERVAL, conf.SSE_RESYNC_INTERVAL))
             try:
-                if self._sent - self._back >= PINGS_LOST:
-                    self._lost()
-                now = time.monotonic()
-                if self.need_rejoin or now - refreshed > expiry / 2:
-                    await self.rejoin()
-                    refreshed = resynced = now
-                elif now - resynced > conf.SSE_RESYNC_INTERVAL:
-                    await self.hub.resync()
-                    resynced = now
-                await self._ping()
+                async with asyncio.timeout(TICK_TIMEOUT):
+                    await self._tick()
             except Exception:
                 self.need_rejoin = True
                 logger.warning("hub keepalive failed; will retry", exc_info=True)
+
+    async def _tick(self) -> None:
+        if self._sent - self._back >= PINGS_LOST:
+            self._lost()
+        now = time.monotonic()
+        if self.need_rejoin or now - self._refreshed > self._expiry / 2:
+            await self.rejoin()
+            self._refreshed = self._resynced = now
+        elif now - self._resynced > conf.SSE_RESYNC_INTERVAL:
+            await self.hub.resync()
+            self._resynced = now
+        await self._ping()
 
     def _lost(self) -> None:
         self.hub.counters["pings_lost"] += 1
