@@ -9,6 +9,8 @@ never downloads one. Without /usr/bin/chromium the tests skip, except in CI
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,8 +52,9 @@ def need_chromium() -> None:
 def browser_fixture() -> Iterator[Any]:
     """One headless Chromium per test module."""
     need_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -81,7 +84,49 @@ def browser_server_fixture(sqlite_backend: Backend, start_server: Any) -> Server
     return server
 
 
+def reconnected_states(seen: list[str]) -> list[str]:
+    """What ``seen`` must be after one or more drops and recoveries.
+
+    A stopping server first ends its streams with a short ``retry:``, so the
+    browser may get back in once more before the process is gone.
+    """
+    drops = max(1, (len(seen) - 2) // 2)
+    return ["connecting", "open", *["reconnecting", "open"] * drops]
+
+
 def restart(server: Server) -> Server:
     """Stop ``server`` and start it again on the same port (daphne reuses it)."""
     server.stop()
     return server.start()
+
+
+class DemoBackend(Backend):
+    """The demo project's settings (tests.demo_settings) on a database of its own."""
+
+    def env(self, **overrides: Any) -> dict[str, str]:
+        return {**super().env(**overrides), "DJANGO_SETTINGS_MODULE": "tests.demo_settings"}
+
+
+class DemoServer(Server):
+    """daphne serving demo_project, as `make demo` does."""
+
+    def command(self) -> list[str]:
+        endpoint = f"tcp:port={self.port}:interface=127.0.0.1"
+        return [sys.executable, "-m", "daphne", "-e", endpoint, "demo_project.asgi:application"]
+
+
+@pytest.fixture(name="demo_backend")
+def demo_backend_fixture() -> Iterator[DemoBackend]:
+    """A fresh demo database, migrated and seeded with alice and bob."""
+    with tempfile.TemporaryDirectory(prefix="django-sse-demo-") as folder:
+        backend = DemoBackend(f"sqlite:{Path(folder) / 'db.sqlite3'}")
+        backend.manage("migrate", "--noinput")
+        backend.manage("seed_demo")
+        yield backend
+
+
+@pytest.fixture(name="demo_server")
+def demo_server_fixture(demo_backend: DemoBackend) -> Iterator[DemoServer]:
+    server = DemoServer(demo_backend, SSE_HEARTBEAT_INTERVAL=0.3, SSE_RESYNC_INTERVAL=0.3)
+    yield server.start()  # type: ignore[misc]
+    server.stop()
