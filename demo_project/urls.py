@@ -2,16 +2,21 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
 from demo_project import views
 
 urlpatterns = [
-    path("", views.index, name="index"),
-    path("feed/", views.post_feed, name="post_feed"),
+    path("", views.notifications, name="index"),
     path("notify/", views.notify, name="notify"),
+    path("notifications/read/", views.mark_read, name="mark_read"),
+    path("feed/", views.feed, name="feed"),
+    path("recovery/", views.recovery, name="recovery"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("events/", include("django_sse.urls")),
 ]
+# `make demo` runs daphne directly, which serves no static files (DEBUG only).
+urlpatterns += staticfiles_urlpatterns()

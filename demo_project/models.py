@@ -1,0 +1,79 @@
+"""The demo's own state: notifications between users and a feed everyone sees.
+
+Each change is stored and published in one transaction: the event rings only
+once the row is committed, and a page rendered later shows the row itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models, transaction
+
+from django_sse import broadcast, send_to_user
+
+TEXT_MAX_LENGTH = 500  # characters
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications"
+    )
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    text = models.CharField(max_length=TEXT_MAX_LENGTH)
+    created = models.DateTimeField(auto_now_add=True)
+    read = models.BooleanField(default=False)
+
+    # Declared because mypy's Django plugin reads the tests' settings, without this app.
+    objects: ClassVar[models.Manager[Notification]] = models.Manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sender} -> {self.recipient}: {self.text[:40]}"
+
+    def as_event(self) -> dict[str, Any]:
+        return {"id": self.pk, "from": self.sender.get_username(), "text": self.text}
+
+
+class Post(models.Model):
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    text = models.CharField(max_length=TEXT_MAX_LENGTH)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager[Post]] = models.Manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.text[:40]}"
+
+    def as_event(self) -> dict[str, Any]:
+        return {"id": self.pk, "author": self.author.get_username(), "text": self.text}
+
+
+def notify(sender: Any, recipient: Any, text: str) -> Notification:
+    """Store a notification and send it to every open tab of ``recipient``."""
+    with transaction.atomic():
+        note = Notification.objects.create(sender=sender, recipient=recipient, text=text)
+        send_to_user(recipient, note.as_event(), event="notification")
+    return note
+
+
+def mark_all_read(user: Any) -> int:
+    """Mark ``user``'s notifications read; the user's other tabs hear of it."""
+    with transaction.atomic():
+        count = Notification.objects.filter(recipient=user, read=False).update(read=True)
+        send_to_user(user, {"unread": 0}, event="read")
+    return count
+
+
+def post_to_feed(author: Any, text: str) -> Post:
+    """Store a post and broadcast it to everyone."""
+    with transaction.atomic():
+        post = Post.objects.create(author=author, text=text)
+        broadcast(post.as_event(), event="feed")
+    return post
