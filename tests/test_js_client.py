@@ -181,3 +181,22 @@ def test_leaving_the_page_closes_quietly_and_coming_back_from_the_cache_reopens(
         {"url": f"{ORIGIN}/events/?topic=t&last_event_id=c.7", "readyState": CONNECTING}
     ]
     assert page.evaluate("states") == ["connecting", "open", "connecting"]
+
+
+def test_create_event_source_for_htmx_resumes_from_the_last_id_its_listeners_saw(
+    page: Any,
+) -> None:
+    page.evaluate("""() => {
+      window.swapped = [];
+      const first = djangoSSE.createEventSource('/events/?last_event_id=r.0');
+      first.addEventListener('feed', (e) => swapped.push(e.data));
+      first.emit('feed', 'a', 'r.1');
+      first.emit('feed', 'b', 'r.2');
+      first.emit('typing', 'no listener: unseen', 'r.3');
+      djangoSSE.createEventSource('/events/?last_event_id=r.0');
+    }""")
+    assert page.evaluate("sources.slice(1).map((s) => s.url)") == [
+        f"{ORIGIN}/events/?last_event_id=r.0",
+        f"{ORIGIN}/events/?last_event_id=r.2",
+    ]
+    assert page.evaluate("swapped") == ["a", "b"]

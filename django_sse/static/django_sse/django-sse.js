@@ -109,15 +109,9 @@
     document.dispatchEvent(event);
   }
 
-  const live = {
-    url: null,
-    names: new Set(['message', 'sse:reset']),
-    source: null,
-    lastEventId: '',
-    attempt: 0,
-    timer: null,
-    state: null,
-  };
+  // The page's stream; `attempt` counts our own reconnects since the last open.
+  const live = { url: null, source: null, lastEventId: '', attempt: 0, timer: null, state: null };
+  const names = new Set(['message', 'sse:reset']); // the event names it listens to
 
   function setState(state) {
     if (state === live.state) return;
@@ -134,8 +128,8 @@
   }
 
   function listen(name) {
-    if (live.names.has(name)) return;
-    live.names.add(name);
+    if (names.has(name)) return;
+    names.add(name);
     if (live.source) live.source.addEventListener(name, onMessage);
   }
 
@@ -148,9 +142,9 @@
 
   // The cursor goes in the query string: a new EventSource cannot send
   // Last-Event-ID, and the server takes the header over the query when both exist.
-  function streamUrl() {
-    const url = new URL(live.url, document.baseURI);
-    if (live.lastEventId) url.searchParams.set('last_event_id', live.lastEventId);
+  function withCursor(href, lastEventId) {
+    const url = new URL(href, document.baseURI);
+    if (lastEventId) url.searchParams.set('last_event_id', lastEventId);
     return url.href;
   }
 
@@ -170,16 +164,14 @@
 
   function open() {
     live.timer = null;
-    const source = new EventSource(streamUrl());
+    const source = new EventSource(withCursor(live.url, live.lastEventId));
     live.source = source;
-    source.onopen = function () {
+    source.onopen = () => {
       live.attempt = 0;
       setState('open');
     };
-    source.onerror = function () {
-      onError(source);
-    };
-    for (const name of live.names) source.addEventListener(name, onMessage);
+    source.onerror = () => onError(source);
+    for (const name of names) source.addEventListener(name, onMessage);
   }
 
   function stop() {
@@ -207,9 +199,22 @@
     if (!callbacks.has(name)) callbacks.set(name, new Set());
     callbacks.get(name).add(fn);
     listen(name);
-    return function off() {
-      callbacks.get(name).delete(fn);
+    return () => callbacks.get(name).delete(fn); // off()
+  }
+
+  // For htmx's sse extension: `htmx.createEventSource = djangoSSE.createEventSource`.
+  // When the browser gives up, the extension makes a new EventSource for the same
+  // URL; this one resumes from the last id its listeners saw, not from the start.
+  const htmxCursors = new Map(); // URL as given -> last event id seen
+  function createEventSource(url) {
+    const source = new EventSource(withCursor(url, htmxCursors.get(url)), { withCredentials: true });
+    const add = source.addEventListener;
+    const remember = (event) => event.lastEventId && htmxCursors.set(url, event.lastEventId);
+    source.addEventListener = function (type, listener, options) {
+      add.call(source, type, remember); // added once per type: the same function
+      add.call(source, type, listener, options);
     };
+    return source;
   }
 
   function cookie(name) {
@@ -276,9 +281,7 @@
     // Connect once the page's own scripts, deferred ones included, have added
     // their listeners: a resumed stream may replay events in its first chunk.
     if (beforeContentLoaded(script)) {
-      document.addEventListener('DOMContentLoaded', function () {
-        if (live.state === null) connect();
-      });
+      document.addEventListener('DOMContentLoaded', () => live.state === null && connect());
     } else {
       connect();
     }
@@ -286,10 +289,8 @@
 
   // A page leaving (or entering the back/forward cache) closes its stream
   // quietly, so the indicator does not flash "reconnecting"; coming back reopens it.
-  window.addEventListener('pagehide', function () {
-    if (live.state !== 'closed') stop();
-  });
-  window.addEventListener('pageshow', function (event) {
+  window.addEventListener('pagehide', () => live.state !== 'closed' && stop());
+  window.addEventListener('pageshow', (event) => {
     if (event.persisted && live.url && live.state !== 'closed') connect();
   });
 
@@ -300,6 +301,7 @@
     close,
     post,
     createParser,
+    createEventSource,
     retryDelay,
     get state() {
       return live.state;
