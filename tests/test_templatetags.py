@@ -133,3 +133,9 @@ def test_sse_url_is_escaped_by_the_template() -> None:
         f"/events/?topic=orders&amp;last_event_id={USER_ORDERS_TAG}.0.5.0"
     )
     assert render("{% sse_url resume=False %}") == "/events/"
+
+
+def test_missing_topic_variable_adds_no_topic() -> None:
+    assert render("{% sse_script missing resume=False %}") == (
+        f'<script src="{SRC}" data-url="/events/" defer></script>'
+    )

@@ -36,7 +36,7 @@ def _flatten(values: Iterable[Any]) -> list[str]:
     for value in values:
         if isinstance(value, list | tuple):
             out.extend(str(v) for v in value)
-        elif value is not None and value != "":
+        elif value not in (None, ""):  # e.g. a missing variable
             out.append(str(value))
     return out
 
