@@ -1,4 +1,9 @@
-"""Run the bench's daphne process: migrate a fresh database, start, watch, stop."""
+"""Server processes for the bench: migrate, start, watch (/proc), stop.
+
+Every server runs with this interpreter (``sys.executable``: the bench's own
+virtualenv when started by ``bench/run.py``) and with the checkout on
+``PYTHONPATH``, so django-sse is the working tree's code.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = "bench.settings"
 PROBLEM = re.compile(rb"Traceback|ERROR|WARNING|CRITICAL|Exception|exception|Killed [1-9]")
+BACKLOG = 4096  # daphne's default of 50 drops connects under a burst
 
 
 def free_port() -> int:
@@ -23,30 +29,49 @@ def free_port() -> int:
         return port
 
 
-def bench_env(db_path: Path) -> dict[str, str]:
+def bench_env(db_path: Path, settings: str = SETTINGS, **extra: str) -> dict[str, str]:
+    """The environment of a server: its settings module, database file and knobs."""
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    env["DJANGO_SETTINGS_MODULE"] = settings
     env["DJANGO_SSE_BENCH_DB"] = str(db_path)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
     return env
 
 
 def migrate(env: dict[str, str]) -> None:
-    cmd = [sys.executable, "manage.py", "migrate", "--noinput", f"--settings={SETTINGS}"]
+    settings = env["DJANGO_SETTINGS_MODULE"]
+    cmd = [sys.executable, "manage.py", "migrate", "--noinput", f"--settings={settings}"]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"migrate failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-class Server:
-    """One daphne process, its output in ``log_path``."""
+def daphne_cmd(app: str, port: int) -> list[str]:
+    endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog={BACKLOG}"
+    return [sys.executable, "-m", "daphne", "-e", endpoint, app]
 
-    def __init__(self, port: int, env: dict[str, str], log_path: Path) -> None:
+
+def uvicorn_cmd(app: str, port: int, *, lifespan: bool) -> list[str]:
+    """uvicorn with its defaults (uvloop and httptools: ``uvicorn[standard]``)."""
+    return [
+        *(sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)),
+        *("--backlog", str(BACKLOG), "--no-access-log", "--log-level", "warning"),
+        *("--lifespan", "on" if lifespan else "off"),
+    ]
+
+
+class Server:
+    """One server process, its output in ``log_path``."""
+
+    def __init__(
+        self, cmd: list[str], port: int, env: dict[str, str], log_path: Path, name: str = ""
+    ) -> None:
+        self.cmd = cmd
         self.port = port
+        self.name = name or Path(cmd[2] if len(cmd) > 2 else cmd[0]).name
         self.log_path = log_path
-        endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=4096"
-        cmd = [sys.executable, "-m", "daphne", "-e", endpoint, "bench.asgi:application"]
         self._log: IO[bytes] = log_path.open("wb")
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT
@@ -57,18 +82,20 @@ class Server:
         return self.proc.pid
 
     def wait_ready(self, timeout: float) -> float:
-        """Seconds until the port accepts connections; raise if daphne dies or is slow."""
+        """Seconds until the port accepts connections; raise if the server dies or is slow."""
         started = time.monotonic()
         deadline = started + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.proc.returncode}:\n{self.output()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode}:\n{self.output()}"
+                )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return time.monotonic() - started
             except OSError:
                 time.sleep(0.05)  # polling interval, bounded by the deadline
-        raise RuntimeError(f"daphne not listening after {timeout:.0f}s:\n{self.output()}")
+        raise RuntimeError(f"{self.name} not listening after {timeout:.0f}s:\n{self.output()}")
 
     def status(self) -> dict[str, int]:
         """``VmRSS`` (kB) and ``Threads`` from ``/proc/<pid>/status``."""
@@ -91,7 +118,7 @@ class Server:
         return self.log_path.read_bytes().decode(errors="replace")
 
     def problems(self) -> list[str]:
-        """Lines of daphne's output that look like errors or warnings."""
+        """Lines of the server's output that look like errors or warnings."""
         data = self.log_path.read_bytes() if self.log_path.exists() else b""
         lines = data.splitlines()
         return [ln.decode(errors="replace") for ln in lines if PROBLEM.search(ln)]

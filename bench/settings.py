@@ -1,33 +1,44 @@
-"""Bench-only settings: the demo's, on a fresh SQLite file and a roomy in-memory layer.
+"""django-sse's bench settings: the shared base, the in-memory layer (or Redis), roomy caps.
 
-``first_number.py`` sets ``DJANGO_SSE_BENCH_DB`` to a file in a temporary
-directory and migrates it before it starts daphne.
+Knobs from the environment (set by the runner): ``DJANGO_SSE_BENCH_DB`` (the
+SQLite file), ``DJANGO_SSE_BENCH_REDIS`` (a Redis URL: use channels-redis) with
+``DJANGO_SSE_BENCH_PREFIX`` (its key prefix, unique per run),
+``DJANGO_SSE_BENCH_HEARTBEAT`` (seconds, default 15).
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from demo_project.settings import *  # noqa: F403
-from demo_project.settings import DATABASES
+from bench.django_base import *  # noqa: F403
+from bench.django_base import INSTALLED_APPS
 
-DEBUG = False  # DEBUG keeps every SQL query in memory; measure the production path
+INSTALLED_APPS = [*INSTALLED_APPS, "channels", "django_sse"]
 
-DATABASES = {
-    "default": {
-        **DATABASES["default"],
-        "NAME": os.environ.get("DJANGO_SSE_BENCH_DB", "/tmp/django-sse-bench.sqlite3"),
+CHANNEL_LAYERS: dict[str, Any]
+if redis_url := os.environ.get("DJANGO_SSE_BENCH_REDIS"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": redis_url, "socket_timeout": None}],
+                "prefix": os.environ.get("DJANGO_SSE_BENCH_PREFIX", "django-sse-bench"),
+                "capacity": 10_000,
+            },
+        }
     }
-}
-
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels.layers.InMemoryChannelLayer",
-        "CONFIG": {"capacity": 100_000},
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 100_000},
+        }
     }
-}
 
 ROOT_URLCONF = "bench.urls"
 ASGI_APPLICATION = "bench.asgi.application"
 
-SSE_HEARTBEAT_INTERVAL = 15
+SSE_HEARTBEAT_INTERVAL = float(os.environ.get("DJANGO_SSE_BENCH_HEARTBEAT", "15"))
+# Every bench client comes from 127.0.0.1: lift the per-address cap.
+SSE_MAX_CONNECTIONS_PER_IP = 1_000_000

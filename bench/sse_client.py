@@ -1,30 +1,30 @@
 """A deliberately cheap SSE client on raw asyncio sockets, for thousands of streams.
 
-It reads bytes, splits them into ``\\n\\n``-terminated blocks, and looks only for
-the event names the bench publishes and the ``"t":`` publish time in their data.
-HTTP chunked framing is not decoded: each chunk daphne writes holds whole blocks,
-so the framing lines only ever prefix a block and never hide one.
+One ``asyncio.Protocol`` per stream, no task, no ``StreamReader``. It reads
+bytes and looks only for ``"t":`` (a measured event, followed by its publish
+time) and ``"warm":`` (a warm-up event) in complete blocks: the text up to the
+last blank line (``\\n\\n`` or ``\\r\\n\\r\\n``). HTTP chunked framing is not
+decoded: servers write whole blocks per chunk, so framing lines sit between
+blocks and never hide a key. One subscriber may also keep the last ``id:``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from typing import Any
 
-BENCH = b"event: bench"
-WARMUP = b"event: warmup"
 T_KEY = b'"t":'
-READ_SIZE = 65536
+WARM_KEY = b'"warm":'
+ID_KEY = b"id: "
 
 
 class Tally:
     """What all subscribers received, shared (one event loop, no locks)."""
 
     def __init__(self) -> None:
-        self.expected = 0  # bench deliveries that make the run complete
+        self.expected = 0  # measured deliveries that make the phase complete
         self.deliveries = 0
         self.received: list[tuple[float, float]] = []  # (publish time, receive time)
         self.last_delivery = 0.0
@@ -33,6 +33,7 @@ class Tally:
         self.all_warm = asyncio.Event()
         self.subscribers = 0
         self.closed = 0  # streams the server ended
+        self.reads = 0  # data_received calls while open (heartbeats count here)
 
     def reset(self, expected: int) -> None:
         self.expected = expected
@@ -40,94 +41,122 @@ class Tally:
         self.received = []
         self.last_delivery = 0.0
         self.complete.clear()
+        if expected <= 0:
+            self.complete.set()
 
 
-class Subscriber:
-    __slots__ = ("tally", "reader", "writer", "connect_time", "bench", "warm", "task")
+class Subscriber(asyncio.Protocol):
+    """One ``GET`` stream; ``await open(...)`` returns once its first body bytes came."""
 
-    def __init__(self, tally: Tally) -> None:
+    def __init__(self, tally: Tally, *, keep_id: bool = False) -> None:
         self.tally = tally
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.connect_time = 0.0
-        self.bench = 0  # bench events received
+        self.keep_id = keep_id
+        self.last_id = ""
+        self.count = 0  # measured events received
         self.warm = False
-        self.task: asyncio.Task[None] | None = None
+        self.connect_time = 0.0
+        self.transport: asyncio.Transport | None = None
+        self._opened: asyncio.Future[None] | None = None
+        self._head = b""  # until the response headers are complete
+        self._pending = b""  # after the last complete block
+        self._live = False
 
-    async def open(self, host: str, port: int, path: str) -> None:
-        """Connect and wait for the first chunk (the ``retry:`` block)."""
+    async def open(self, host: str, port: int, path: str, last_event_id: str = "") -> None:
         started = time.perf_counter()
-        self.reader, self.writer = await asyncio.open_connection(host, port)
-        request = (
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            "Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+        loop = asyncio.get_running_loop()
+        self._opened = loop.create_future()
+        await loop.create_connection(lambda: self, host, port)
+        assert self.transport is not None
+        cursor = f"Last-Event-ID: {last_event_id}\r\n" if last_event_id else ""
+        self.transport.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n"
+            f"Cache-Control: no-cache\r\n{cursor}\r\n".encode()
         )
-        self.writer.write(request.encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf or b"retry:" not in buf:
-            data = await self.reader.read(READ_SIZE)
-            if not data:
-                raise ConnectionError(f"closed before the first chunk: {buf[:200]!r}")
-            buf += data
-        head, _, body = buf.partition(b"\r\n\r\n")
-        status = head.split(b"\r\n", 1)[0]
-        if not status.startswith(b"HTTP/1.1 200"):
-            raise ConnectionError(f"unexpected response: {status!r}")
+        await self._opened
         self.connect_time = time.perf_counter() - started
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._live:
+            self._live = False
+            self.tally.closed += 1
+        self._fail(ConnectionError(f"closed before the first chunk: {self._head[:200]!r}"))
+
+    def _fail(self, exc: Exception) -> None:
+        if self._opened is not None and not self._opened.done():
+            self._opened.set_exception(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._live:
+            self.tally.reads += 1
+            self._scan(data)
+            return
+        self._head += data
+        head, sep, body = self._head.partition(b"\r\n\r\n")
+        if not sep or not body:
+            return  # headers alone are not an open stream: wait for the first chunk
+        if not head.startswith(b"HTTP/1.1 200"):
+            self._fail(ConnectionError(f"unexpected response: {head[:200]!r}"))
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self._head = b""
+        self._live = True
         self.tally.subscribers += 1
-        self.task = asyncio.get_running_loop().create_task(self._read(body))
+        if self._opened is not None and not self._opened.done():
+            self._opened.set_result(None)
+        self._scan(body)
 
-    async def _read(self, pending: bytes) -> None:
-        assert self.reader is not None
+    def _scan(self, data: bytes) -> None:
+        buf = self._pending + data
+        end = max(buf.rfind(b"\n\n"), buf.rfind(b"\n\r\n"))
+        if end < 0:
+            self._pending = buf
+            return
+        end = buf.index(b"\n", end + 1) + 1  # past the blank line
+        block, self._pending = buf[:end], buf[end:]
         tally = self.tally
-        while True:
-            end = pending.rfind(b"\n\n")
-            if end >= 0:
-                self._blocks(pending[:end], time.time())
-                pending = pending[end + 2 :]
-            data = await self.reader.read(READ_SIZE)
-            if not data:
-                tally.closed += 1
-                return
-            pending += data
-
-    def _blocks(self, chunk: bytes, received: float) -> None:
-        tally = self.tally
-        if not self.warm and WARMUP in chunk:
+        if not self.warm and WARM_KEY in block:
             self.warm = True
             tally.warm += 1
             if tally.warm >= tally.subscribers:
                 tally.all_warm.set()
-        if BENCH not in chunk:
+        if self.keep_id and (at := block.rfind(ID_KEY)) >= 0:
+            self.last_id = block[at + len(ID_KEY) : block.index(b"\n", at)].strip().decode()
+        if T_KEY not in block:
             return
-        for block in chunk.split(b"\n\n"):
-            if BENCH not in block:
-                continue
-            start = block.find(T_KEY) + len(T_KEY)
-            end = block.find(b",", start)
-            tally.received.append((float(block[start:end]), received))
-            self.bench += 1
+        now = time.time()
+        at = block.find(T_KEY)
+        while at >= 0:
+            start = at + len(T_KEY)
+            stop = block.find(b",", start)
+            tally.received.append((float(block[start:stop]), now))
+            self.count += 1
             tally.deliveries += 1
-        tally.last_delivery = received
+            at = block.find(T_KEY, stop)
+        tally.last_delivery = now
         if tally.deliveries >= tally.expected:
             tally.complete.set()
 
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await self.writer.wait_closed()
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def close(self) -> None:
+        self._live = False
+        if self.transport is not None:
+            self.transport.abort()
 
 
 async def request(
-    host: str, port: int, method: str, path: str, payload: Any = None
+    host: str, port: int, method: str, path: str, body: bytes = b""
 ) -> tuple[int, bytes]:
     """One HTTP/1.1 request on its own connection; the status and the raw body."""
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        body = b"" if payload is None else json.dumps(payload).encode()
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"

@@ -1,0 +1,164 @@
+"""Run the whole benchmark suite of issue 6 with one command.
+
+``python bench/run.py [--n 4000] [--targets ...] [--write-docs]`` (any Python >=
+3.11): it builds ``bench/.venv`` from ``bench/requirements.txt`` when missing or
+out of date, re-runs itself there, then measures every target in turn (the
+peers, the naive view, the floor), the reconnect storm, 10,000 idle streams and
+two processes on Redis, prints Markdown tables and, with ``--write-docs``, puts
+them in ``docs/benchmarks.md``. ``--profile DIR`` instead runs django-sse's
+targets under py-spy and prints where the server's CPU goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import hashlib
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+VENV = HERE / ".venv"
+REQUIREMENTS = HERE / "requirements.txt"
+sys.path.insert(0, str(ROOT))
+
+# Standard library only at import time: this module first runs in any Python.
+from bench.loadgen import Load, Options  # noqa: E402
+from bench.profiling import PySpy, render_summary, summarize  # noqa: E402
+from bench.report import Results, print_problems, render, write_docs  # noqa: E402
+from bench.scenarios import idle_streams, redis_scale, run_target  # noqa: E402
+from bench.targets import TARGETS, start, stop  # noqa: E402
+
+
+def ensure_venv(argv: list[str]) -> None:
+    """Re-exec in ``bench/.venv``, building or updating it first."""
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    python = VENV / "bin" / "python"
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    stamp = VENV / f".installed-{digest}"
+    if not stamp.exists():
+        print(f"building {VENV} from {REQUIREMENTS.name} ...", file=sys.stderr)
+        base = getattr(sys, "_base_executable", sys.executable)
+        if not python.exists():
+            subprocess.run([base, "-m", "venv", str(VENV)], check=True)
+        pip = [str(python), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True, cwd=ROOT)
+        stamp.touch()
+    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="django-sse's benchmark suite (issue 6)")
+    p.add_argument("--n", type=int, default=4000, help="subscribers per target (4000)")
+    p.add_argument("--events", type=int, default=20, help="back-to-back broadcasts (20)")
+    p.add_argument("--paced", type=int, default=10, help="paced broadcasts (10)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between paced (1.0)")
+    p.add_argument("--deadline", type=float, default=60.0, help="seconds per phase after publish")
+    p.add_argument(
+        "--targets",
+        default=",".join(TARGETS),
+        help=f"comma-separated, of: {', '.join(TARGETS)} (all)",
+    )
+    p.add_argument("--skip", default="", help="comma-separated, of: storm, idle, redis")
+    p.add_argument("--idle-n", type=int, default=10_000, help="streams of the idle test")
+    p.add_argument("--wait-load", type=float, default=0.0, help="wait for loadavg below this")
+    p.add_argument("--wait-max", type=float, default=900.0, help="seconds to wait for it")
+    p.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
+    p.add_argument("--profile", metavar="DIR", type=Path, help="py-spy django-sse instead")
+    args = p.parse_args(argv)
+    args.targets = [t for t in args.targets.split(",") if t]
+    if unknown := [t for t in args.targets if t not in TARGETS]:
+        p.error(f"unknown targets: {', '.join(unknown)}")
+    args.skip = {s for s in args.skip.split(",") if s}
+    if unknown := args.skip - {"storm", "idle", "redis"}:
+        p.error(f"unknown --skip: {', '.join(sorted(unknown))}")
+    return args
+
+
+def wait_for_quiet(limit: float, longest: float) -> None:
+    """Wait (up to ``longest`` s) until the 1-minute load average is below ``limit``."""
+    deadline = time.monotonic() + longest
+    while (load := os.getloadavg()[0]) >= limit and time.monotonic() < deadline:
+        print(f"load average {load:.2f} >= {limit}: waiting", file=sys.stderr)
+        time.sleep(30)  # the 1-minute average needs time to fall
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def measure(args: argparse.Namespace, workdir: Path) -> Results:
+    options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
+    results = Results()
+    for key in args.targets:
+        print(f"{TARGETS[key].label}: {args.n:,} streams ...", file=sys.stderr, flush=True)
+        run = await run_target(TARGETS[key], workdir, options, storm="storm" not in args.skip)
+        results.runs.append(run)
+    if "idle" not in args.skip:
+        print(f"idle: {args.idle_n:,} streams ...", file=sys.stderr, flush=True)
+        results.idle = await idle_streams(TARGETS["sse-daphne"], workdir, args.idle_n)
+    if "redis" not in args.skip:
+        print("redis: one process, then two ...", file=sys.stderr, flush=True)
+        results.scale = await redis_scale(TARGETS["sse-daphne"], workdir, options)
+    return results
+
+
+async def profile(args: argparse.Namespace, workdir: Path) -> None:
+    args.profile.mkdir(parents=True, exist_ok=True)
+    options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
+    for key in [k for k in args.targets if TARGETS[k].ours] or ["sse-daphne"]:
+        servers = start(TARGETS[key], workdir)
+        spy = PySpy(servers[0].pid, args.profile, key)
+        load = Load(servers, options, spy.hook)
+        try:
+            await load.warm_servers()
+            opened = await load.open(args.n)
+            await load.warm_up(opened)
+            burst = await load.burst(args.events)
+            paced = await load.paced(args.paced, args.interval)
+        finally:
+            load.close()
+            stop(servers)
+        print(f"\n## {key}: open {opened.seconds:.2f} s, burst {burst.rate:,.0f}/s", end="")
+        print(f" ({burst.server_cpu / max(burst.delivered, 1) * 1e6:.0f} us CPU per delivery)")
+        print(f"paced p99 {paced.pct(99) * 1000:.0f} ms (numbers under py-spy: indicative)")
+        for phase, path in spy.files.items():
+            print("\n" + render_summary(summarize(path), f"{key} {phase}"))
+
+
+def main(argv: list[str]) -> int:
+    ensure_venv(argv)
+    args = parse_args(argv)
+
+    raise_fd_limit()
+    if args.wait_load:
+        wait_for_quiet(args.wait_load, args.wait_max)
+    load_before = f"{os.getloadavg()[0]:.2f}"
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with tempfile.TemporaryDirectory(prefix="django-sse-bench-") as tmp:
+        if args.profile:
+            asyncio.run(profile(args, Path(tmp)))
+            return 0
+        results = asyncio.run(measure(args, Path(tmp)))
+    command = "python bench/run.py " + " ".join(argv) if argv else "python bench/run.py"
+    text = render(results, command.strip(), date, (load_before, f"{os.getloadavg()[0]:.2f}"))
+    print(text)
+    print_problems(results)
+    if args.write_docs:
+        write_docs(ROOT / "docs" / "benchmarks.md", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

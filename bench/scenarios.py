@@ -1,0 +1,180 @@
+"""The bench's scenarios: one target under load, the reconnect storm, 10k idle, Redis.
+
+Each returns plain numbers (dataclasses); ``bench.report`` turns them into tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.loadgen import Hook, Load, Opened, Options, Phase
+from bench.targets import Target, start, stop
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+SETTLE = 1.0  # seconds for a server to notice closed streams before the next step
+
+
+@dataclass
+class Storm:
+    n: int
+    behind: int
+    opened: Opened
+    seconds: float = float("nan")  # connects start -> every stream caught up
+    delivered: int = 0
+    lost: int = 0
+    duplicates: int = 0
+    server_cpu: float = 0.0
+
+
+@dataclass
+class TargetRun:
+    target: Target
+    opened: Opened
+    burst: Phase
+    paced: Phase
+    storm: Storm | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Idle:
+    n: int
+    opened: Opened
+    window: float
+    cpu_percent: float
+    rss_before_kb: int
+    rss_after_kb: int
+    threads: int
+    reads: int  # data_received calls in the window: heartbeats
+    closed: int  # streams the server ended in the window
+    after: Phase  # one broadcast to all, after the idle window
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scale:
+    n: int
+    one: Phase
+    two: Phase
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.two.rate / self.one.rate
+
+
+async def run_target(
+    target: Target, workdir: Path, options: Options, *, storm: bool, hook: Hook | None = None
+) -> TargetRun:
+    """Open N streams, burst, paced, and (if it recovers) the reconnect storm."""
+    servers = start(target, workdir)
+    load = Load(servers, options, hook)
+    try:
+        await load.warm_servers()
+        opened = await load.open(options.n)
+        await load.warm_up(opened)
+        burst = await load.burst(options.events)
+        paced = await load.paced(options.paced, options.interval)
+        run = TargetRun(target, opened, burst, paced)
+        if storm and target.recovers:
+            run.storm = await reconnect_storm(load, options.events)
+    finally:
+        load.close()
+        await asyncio.sleep(0.1)  # let the aborts go out before the server stops
+        problems = stop(servers)
+    run.problems = problems
+    return run
+
+
+async def reconnect_storm(load: Load, behind: int) -> Storm:
+    """Close every stream, publish ``behind`` events, reconnect all at once with the cursor."""
+    cursor = load.subs[0].last_id
+    if not cursor:
+        raise RuntimeError("the probe stream saw no id: cannot run the reconnect storm")
+    n = len(load.subs)
+    load.close()
+    await asyncio.sleep(SETTLE)
+    if (status := await load.publish(behind)) != 200:
+        raise RuntimeError(f"storm publish: HTTP {status}")
+    cpu0, started = load.cpu(), time.time()
+    opened = await load.open(n, cursor, expect=n * behind)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(load.tally.complete.wait(), load.options.deadline)
+    out = Storm(n, behind, opened, server_cpu=load.cpu() - cpu0)
+    if load.tally.deliveries:
+        out.seconds = load.tally.last_delivery - started
+    await asyncio.sleep(0.2)  # late duplicates, if any, arrive now
+    counts = [s.count for s in load.subs]
+    out.delivered = sum(min(c, behind) for c in counts)
+    out.lost = sum(max(0, behind - c) for c in counts)
+    out.duplicates = sum(max(0, c - behind) for c in counts)
+    return out
+
+
+async def idle_streams(
+    target: Target, workdir: Path, n: int, *, window: float = 10.0, heartbeat: float = 5.0
+) -> Idle:
+    """``n`` open streams with heartbeats every ``heartbeat`` s: CPU, RSS, threads."""
+    servers = start(target, workdir, DJANGO_SSE_BENCH_HEARTBEAT=str(heartbeat))
+    load = Load(servers, Options(n=n, connect_timeout=300.0))
+    try:
+        await load.warm_servers()
+        opened = await load.open(n)
+        await load.warm_up(opened)
+        await asyncio.sleep(SETTLE)
+        rss0, reads0, closed0 = load.rss_kb(), load.tally.reads, load.tally.closed
+        cpu0, started = load.cpu(), time.perf_counter()
+        await asyncio.sleep(window)
+        elapsed = time.perf_counter() - started
+        cpu = (load.cpu() - cpu0) / elapsed * 100
+        out = Idle(
+            n,
+            opened,
+            elapsed,
+            cpu,
+            rss0,
+            load.rss_kb(),
+            load.threads(),
+            load.tally.reads - reads0,
+            load.tally.closed - closed0,
+            await load.burst(1),
+        )
+    finally:
+        load.close()
+        await asyncio.sleep(0.1)
+        problems = stop(servers)
+    out.problems = problems
+    return out
+
+
+async def redis_scale(target: Target, workdir: Path, options: Options) -> Scale:
+    """Burst deliveries/s of one process on Redis, then of two sharing the N streams."""
+    phases: list[Phase] = []
+    problems: list[str] = []
+    for count in (1, 2):
+        prefix = f"django-sse-bench-{uuid.uuid4().hex[:12]}"
+        sub = workdir / f"redis-{count}"
+        sub.mkdir(exist_ok=True)
+        servers = start(
+            target,
+            sub,
+            count=count,
+            DJANGO_SSE_BENCH_REDIS=REDIS_URL,
+            DJANGO_SSE_BENCH_PREFIX=prefix,
+        )
+        load = Load(servers, options)
+        try:
+            await load.warm_servers()
+            opened = await load.open(options.n)
+            await load.warm_up(opened)
+            phases.append(await load.burst(options.events))
+        finally:
+            load.close()
+            await asyncio.sleep(0.1)
+            problems.extend(stop(servers))
+    return Scale(options.n, phases[0], phases[1], problems)

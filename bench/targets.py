@@ -1,0 +1,106 @@
+"""The servers the bench compares, and how to start each one.
+
+Every target serves ``GET /events/`` (one broadcast stream) and ``POST
+/bench/publish/`` (see ``bench.payload``) on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.server import Server, bench_env, daphne_cmd, free_port, migrate, uvicorn_cmd
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    server: str  # "daphne", "uvicorn" or "asyncio"
+    app: str  # ASGI app ("module:attr") or, for "asyncio", the module to run
+    settings: str = ""  # DJANGO_SETTINGS_MODULE; "" when not Django
+    recovers: bool = False  # resumes from Last-Event-ID (runs the reconnect storm)
+    ours: bool = False  # django-sse itself
+
+    def command(self, port: int) -> list[str]:
+        if self.server == "daphne":
+            return daphne_cmd(self.app, port)
+        if self.server == "uvicorn":
+            return uvicorn_cmd(self.app, port, lifespan=not self.settings)
+        return [sys.executable, "-m", self.app, "--port", str(port)]
+
+
+TARGETS = {
+    t.key: t
+    for t in (
+        Target(
+            "sse-daphne",
+            "django-sse (daphne)",
+            "daphne",
+            "bench.asgi:application",
+            "bench.settings",
+            recovers=True,
+            ours=True,
+        ),
+        Target(
+            "sse-uvicorn",
+            "django-sse (uvicorn)",
+            "uvicorn",
+            "bench.asgi:application",
+            "bench.settings",
+            recovers=True,
+            ours=True,
+        ),
+        Target(
+            "eventstream",
+            "django-eventstream (daphne)",
+            "daphne",
+            "bench.eventstream_asgi:application",
+            "bench.eventstream_settings",
+            recovers=True,
+        ),
+        Target("starlette", "sse-starlette (uvicorn)", "uvicorn", "bench.starlette_app:app"),
+        Target(
+            "naive",
+            "naive Django view (daphne)",
+            "daphne",
+            "bench.asgi:application",
+            "bench.naive_settings",
+        ),
+        Target("floor", "bare asyncio floor", "asyncio", "bench.floor"),
+    )
+}
+
+
+def start(
+    target: Target, workdir: Path, *, count: int = 1, ready_timeout: float = 60.0, **env: str
+) -> list[Server]:
+    """Migrate a fresh database (Django targets) and start ``count`` processes on it."""
+    db = workdir / f"{target.key}.sqlite3"
+    environ = bench_env(db, target.settings or "bench.settings", **env)
+    if target.settings and target.settings != "bench.naive_settings":
+        migrate(environ)
+    servers: list[Server] = []
+    try:
+        for i in range(count):
+            port = free_port()
+            log = workdir / f"{target.key}-{i}.log"
+            servers.append(Server(target.command(port), port, environ, log, target.server))
+        for server in servers:
+            server.wait_ready(ready_timeout)
+    except BaseException:
+        stop(servers)
+        raise
+    return servers
+
+
+def stop(servers: list[Server]) -> list[str]:
+    """Stop every server; the notable lines of their output."""
+    problems: list[str] = []
+    for server in servers:
+        server.stop()
+        problems.extend(server.problems())
+        if server.proc.returncode not in (0, -15):
+            problems.append(f"{server.name} exit status {server.proc.returncode}")
+    return problems
