@@ -79,6 +79,9 @@ class Connection:
         A refusal for a cap, or a database that does not answer, is a ``retry:`` and
         a clean close, never an error status: the browser comes back later.
         """
+        if self.hub.draining:  # this process is stopping: go to another one, soon
+            yield encode_retry(random.randint(*DRAIN_RETRY)) + encode_comment("shutting down")
+            return
         try:
             # Without a cursor the connection starts from the heads read *before* it
             # registers: whatever commits meanwhile is replayed, never skipped.

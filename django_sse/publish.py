@@ -54,8 +54,13 @@ def encode_data(data: object) -> str:
         raise TypeError(f"event data cannot be encoded as JSON: {exc}") from exc
 
 
+RESERVED_PREFIX = "sse:"  # django-sse's own events (sse:reset) and the client's DOM events
+
+
 def _prepare(stream: str, data: object, event: str) -> tuple[str, bytes]:
     check_event_name(event)
+    if event.startswith(RESERVED_PREFIX):
+        raise ValueError(f"event names starting with {RESERVED_PREFIX!r} are reserved: {event!r}")
     if len(event) > models.EVENT_NAME_MAX_LENGTH:
         raise ValueError(f"event name longer than {models.EVENT_NAME_MAX_LENGTH}")
     text = encode_data(data)

@@ -8,7 +8,6 @@ never downloads one. Without /usr/bin/chromium the tests skip, except in CI
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import Backend, Server
+from tests.services import Backend, Server, need
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,15 +36,7 @@ TIMEOUT = 15_000  # milliseconds Playwright waits for a condition
 
 def need_chromium() -> None:
     """Skip with how-to-install where Chromium is missing; fail in CI."""
-    if CHROMIUM.exists():
-        return
-    message = (
-        f"Chromium is not installed at {CHROMIUM}: as root run "
-        "`apt-get install -y chromium` (`make test` does)"
-    )
-    if os.environ.get("SSE_TEST_REQUIRE_SERVICES"):
-        pytest.fail(message)
-    pytest.skip(message)
+    need("Chromium", CHROMIUM.exists())
 
 
 @pytest.fixture(scope="module", name="browser")

@@ -20,6 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HOW_TO_RUN = {
+    "Chromium": "as root run `apt-get install -y chromium` (`make test` does); "
+    "the browser tests drive /usr/bin/chromium",
     "redis-server": "install Redis (Debian: `apt-get install redis-server`) so tests can "
     "start and restart a Redis of their own",
     "PostgreSQL": "start PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth), "

@@ -37,6 +37,7 @@ def no_worker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["pytest"])
 
 
+@pytest.mark.django_db  # the model checks look at the database (Job has a JSONField)
 def test_checks_are_registered_under_their_tag() -> None:
     with override_settings(
         CHANNEL_LAYERS={}, SSE_RETRY=-1, SSE_MAX_TOPICS=-1, ASGI_APPLICATION=None

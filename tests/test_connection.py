@@ -87,3 +87,11 @@ async def test_a_revoked_user_is_closed_before_catching_up(hub: Hub) -> None:
             rest = [chunk async for chunk in body]
     assert rest == []  # closed without a byte of what it may no longer read
     assert hub.stats()["subscriptions"] == 0
+
+
+async def test_a_draining_process_sends_new_streams_elsewhere_at_once(hub: Hub) -> None:
+    hub.drain()
+    (chunk,) = [c async for c in Connection(hub, ["broadcast"], None).events()]
+    retry = int(chunk.split(b"\n")[0].removeprefix(b"retry: "))
+    assert 100 <= retry <= 1000 and chunk.endswith(b"\n\n: shutting down\n\n")
+    assert hub.stats()["subscriptions"] == 0

@@ -253,3 +253,9 @@ def test_a_failed_close_is_logged_not_raised(
     monkeypatch.setattr(publish, "get_channel_layer", lambda alias: RecordingLayer(fail=True))
     publish.close_user_streams(5)
     assert caplog.messages == ["sse.close for user:5 failed"]
+
+
+def test_event_names_in_the_sse_namespace_are_reserved(layer: RecordingLayer) -> None:
+    with pytest.raises(ValueError, match="names starting with 'sse:' are reserved: 'sse:reset'"):
+        django_sse.broadcast("x", event="sse:reset")
+    assert layer.sent == []
