@@ -71,6 +71,7 @@ class Opened:
     warmups: int = 0
     live_after: float = float("nan")  # seconds from the last first chunk to all warm
     missed_first_warmup: int = 0
+    failed: int = 0  # streams that did not open (only when tolerated)
 
     @property
     def kb_per_conn(self) -> float:
@@ -123,33 +124,46 @@ class Load:
         for server in self.servers:
             await self.publish(0, port=server.port)
 
-    async def open(self, n: int, last_event_id: str = "", expect: int = 0) -> Opened:
-        """Open ``n`` streams at once (``expect`` measured events); fail if any does not."""
+    async def open(
+        self,
+        n: int,
+        last_event_id: str = "",
+        expect: int = 0,  # measured events each stream should receive (the storm's replay)
+        *,
+        tolerate: bool = False,
+        timeout: float | None = None,
+    ) -> Opened:
+        """Open ``n`` streams at once (``expect`` measured events).
+
+        Raise if any fails to open within ``connect_timeout``, unless ``tolerate``:
+        then count them in ``failed`` and go on with the others.
+        """
         out = Opened(n=n)
         out.rss_before_kb, out.threads_before = self.rss_kb(), self.threads()
         self.tally = Tally()
-        self.tally.reset(expect)
         self.subs = [Subscriber(self.tally, keep_id=i == 0) for i in range(n)]
+        self.tally.reset(self.subs, expect)
         ports = [s.port for s in self.servers]
         await self._mark("open")
         cpu0, started = self.cpu(), time.perf_counter()
-        opened = await asyncio.wait_for(
-            asyncio.gather(
-                *(
-                    s.open(HOST, ports[i % len(ports)], PATH, last_event_id)
-                    for i, s in enumerate(self.subs)
-                ),
-                return_exceptions=True,
-            ),
-            self.options.connect_timeout,
-        )
+        tasks = [
+            asyncio.ensure_future(s.open(HOST, ports[i % len(ports)], PATH, last_event_id))
+            for i, s in enumerate(self.subs)
+        ]
+        _, pending = await asyncio.wait(tasks, timeout=timeout or self.options.connect_timeout)
         out.seconds = time.perf_counter() - started
         out.server_cpu = self.cpu() - cpu0
         await self._mark("")
-        failed = [r for r in opened if isinstance(r, BaseException)]
-        if failed:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        errors = [t.exception() if not t.cancelled() else TimeoutError() for t in tasks]
+        failed = [e for e in errors if e is not None]
+        out.failed = len(failed)
+        if failed and not tolerate:
+            self.close()
             raise RuntimeError(f"{len(failed)}/{n} streams failed to open, e.g. {failed[0]!r}")
-        out.connects = sorted(s.connect_time for s in self.subs)
+        out.connects = sorted(s.connect_time for s in self.subs if s.live)
         return out
 
     async def warm_up(self, out: Opened) -> None:
@@ -201,8 +215,9 @@ class Load:
     ) -> Phase:
         subs = self.subs
         before = {id(s): s.count for s in subs}
-        n = sum(1 for s in subs if s.live)
-        self.tally.reset(n * count)
+        live = [s for s in subs if s.live]
+        n = len(live)
+        self.tally.reset(live, count)
         await self._mark(name)
         cpu0, client0 = self.cpu(), time.process_time()
         await publish(count)

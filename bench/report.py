@@ -37,6 +37,7 @@ class Results:
     runs: list[TargetRun] = field(default_factory=list)
     idle: Idle | None = None
     scale: Scale | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # label -> what failed
 
     def get(self, key: str) -> TargetRun | None:
         return next((r for r in self.runs if r.target.key == key), None)
@@ -91,8 +92,9 @@ def storm_table(results: Results) -> str:
             r.target.label,
             f"{s.n:,}",
             str(s.behind),
-            f"{s.opened.seconds:.2f} s",
-            f"{s.seconds:.2f} s",
+            f"{s.opened.seconds:.2f} s"
+            + (f" ({s.opened.failed:,} failed)" if s.opened.failed else ""),
+            f"{s.seconds:.2f} s" if s.lost == 0 else "not all",
             f"{s.delivered:,}",
             f"{s.lost:,}",
             f"{s.duplicates:,}",
@@ -229,6 +231,8 @@ def render(results: Results, command: str, date: str, loads: tuple[str, str]) ->
             scale_table(results.scale),
         ]
     parts += ["", "Against issue 6's targets:", "", targets_table(results)]
+    if results.errors:
+        parts += ["", "Failed:", ""] + [f"- {k}: {v}" for k, v in results.errors.items()]
     return "\n".join(parts)
 
 

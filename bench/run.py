@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bench.loadgen import Load, Options  # noqa: E402
 from bench.profiling import PySpy, render_summary, summarize  # noqa: E402
 from bench.report import Results, print_problems, render, write_docs  # noqa: E402
-from bench.scenarios import idle_streams, redis_scale, run_target  # noqa: E402
+from bench.scenarios import TargetRun, idle_streams, redis_scale, run_target  # noqa: E402
 from bench.targets import TARGETS, start, stop  # noqa: E402
 
 
@@ -102,16 +102,48 @@ async def measure(args: argparse.Namespace, workdir: Path) -> Results:
     options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
     results = Results()
     for key in args.targets:
-        print(f"{TARGETS[key].label}: {args.n:,} streams ...", file=sys.stderr, flush=True)
-        run = await run_target(TARGETS[key], workdir, options, storm="storm" not in args.skip)
+        target = TARGETS[key]
+        say(f"{target.label}: {args.n:,} streams ...")
+        try:
+            run = await run_target(target, workdir, options, storm="storm" not in args.skip)
+        except Exception as exc:
+            results.errors[target.label] = repr(exc)
+            say(f"  failed: {exc!r}")
+            continue
         results.runs.append(run)
+        say(f"  {summary(run)}")
     if "idle" not in args.skip:
-        print(f"idle: {args.idle_n:,} streams ...", file=sys.stderr, flush=True)
-        results.idle = await idle_streams(TARGETS["sse-daphne"], workdir, args.idle_n)
+        say(f"idle: {args.idle_n:,} streams ...")
+        try:
+            results.idle = await idle_streams(TARGETS["sse-daphne"], workdir, args.idle_n)
+        except Exception as exc:
+            results.errors["idle streams"] = repr(exc)
     if "redis" not in args.skip:
-        print("redis: one process, then two ...", file=sys.stderr, flush=True)
-        results.scale = await redis_scale(TARGETS["sse-daphne"], workdir, options)
+        say("redis: one process, then two ...")
+        try:
+            results.scale = await redis_scale(TARGETS["sse-daphne"], workdir, options)
+        except Exception as exc:
+            results.errors["redis"] = repr(exc)
     return results
+
+
+def say(text: str) -> None:
+    print(
+        f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {text}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def summary(run: TargetRun) -> str:
+    o, b, p = run.opened, run.burst, run.paced
+    text = (
+        f"open {o.seconds:.2f} s, {o.kb_per_conn:.1f} KB/conn, {o.threads_after} threads; "
+        f"burst {b.rate:,.0f}/s lost {b.lost}; paced p99 {p.pct(99) * 1000:.0f} ms lost {p.lost}"
+    )
+    if (s := run.storm) is not None:
+        text += f"; storm {s.seconds:.2f} s lost {s.lost} failed {s.opened.failed}"
+    return text
 
 
 async def profile(args: argparse.Namespace, workdir: Path) -> None:

@@ -24,7 +24,7 @@ class Tally:
     """What all subscribers received, shared (one event loop, no locks)."""
 
     def __init__(self) -> None:
-        self.expected = 0  # measured deliveries that make the phase complete
+        self.waiting = 0  # subscribers still short of this phase's events
         self.deliveries = 0
         self.received: list[tuple[float, float]] = []  # (publish time, receive time)
         self.last_delivery = 0.0
@@ -35,13 +35,16 @@ class Tally:
         self.closed = 0  # streams the server ended
         self.reads = 0  # data_received calls while open (heartbeats count here)
 
-    def reset(self, expected: int) -> None:
-        self.expected = expected
+    def reset(self, subs: list[Subscriber], events: int) -> None:
+        """A new phase: complete when each of ``subs`` has ``events`` more (duplicates aside)."""
         self.deliveries = 0
         self.received = []
         self.last_delivery = 0.0
         self.complete.clear()
-        if expected <= 0:
+        self.waiting = len(subs) if events > 0 else 0
+        for sub in subs:
+            sub.need = events
+        if not self.waiting:
             self.complete.set()
 
 
@@ -53,6 +56,7 @@ class Subscriber(asyncio.Protocol):
         self.keep_id = keep_id
         self.last_id = ""
         self.count = 0  # measured events received
+        self.need = 0  # measured events this phase still waits for
         self.warm = False
         self.connect_time = 0.0
         self.transport: asyncio.Transport | None = None
@@ -136,10 +140,14 @@ class Subscriber(asyncio.Protocol):
             tally.received.append((float(block[start:stop]), now))
             self.count += 1
             tally.deliveries += 1
+            if self.need > 0:
+                self.need -= 1
+                if not self.need:
+                    tally.waiting -= 1
+                    if not tally.waiting:
+                        tally.complete.set()
             at = block.find(T_KEY, stop)
         tally.last_delivery = now
-        if tally.deliveries >= tally.expected:
-            tally.complete.set()
 
     @property
     def live(self) -> bool:
