@@ -30,8 +30,28 @@ PACKAGES = (
     "django",
     "asyncio",
     "sqlite3",
+    "concurrent",
+    "bench",
+    "stdlib",
 )
 RATE = 200  # samples per second
+# Known suspects: a sample counts for one when any frame of its stack matches.
+SUSPECTS = {
+    "asyncio.timeout around each send (asgi._with_timeout)": r"\(asyncio/timeouts\.py\)",
+    "Subscription.wait (a timer per wait)": r"^Subscription\.wait ",
+    "Connection._emit (cursor + id line per event)": r"^Connection\._emit ",
+    "Connection._render": r"^Connection\._render ",
+    "Hub._fan_out": r"^Hub\._fan_out ",
+    "Django send_response (all of the send path)": r"^ASGIHandler\.send_response ",
+    "daphne/Twisted write (handle_reply)": r"^WebRequest\.handle_reply ",
+    "Twisted doWrite (socket send on writable)": r"^FileDescriptor\.doWrite ",
+    "epoll modify (add/remove writer)": r"^_PollLikeSelector\.modify ",
+    "uvicorn send (httptools)": r"^RequestResponseCycle\.send ",
+    "database bursts (run_db)": r"\(django_sse/db\.py\)",
+    "sync middleware hops (MiddlewareMixin.__acall__)": r"^MiddlewareMixin\.__acall__ ",
+    "thread hops (sync_to_async)": r"^SyncToAsync\.__call__ ",
+    "publish (abroadcast)": r"^abroadcast ",
+}
 
 
 def py_spy() -> str:
@@ -62,7 +82,7 @@ class PySpy:
         self.files[phase] = path
         self._proc = await asyncio.create_subprocess_exec(
             *(py_spy(), "record", "--pid", str(self.pid), "--rate", str(RATE)),
-            *("--format", "raw", "--nonblocking", "--output", str(path)),
+            *("--format", "raw", "--nonblocking", "--full-filenames", "--output", str(path)),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
@@ -75,6 +95,8 @@ class Summary:
     self_top: list[tuple[str, int]]
     inclusive_top: list[tuple[str, int]]
     packages: list[tuple[str, int]]
+    suspects: list[tuple[str, int]]
+    callers: dict[str, list[tuple[str, int]]]  # self-top function -> its top callers
 
 
 def _name(frame: str) -> tuple[str, str]:
@@ -82,27 +104,34 @@ def _name(frame: str) -> tuple[str, str]:
     match = FRAME.match(frame)
     func, file = (match["func"], match["file"]) if match else (frame, "")
     parts = file.replace("\\", "/").split("/")
+    stdlib = next((i for i, p in enumerate(parts) if re.fullmatch(r"python3\.\d+", p)), -1)
     if "site-packages" in parts:
         parts = parts[parts.index("site-packages") + 1 :]
+        package = parts[0]
     elif "django_sse" in parts:
         parts = parts[parts.index("django_sse") :]
+        package = "django_sse"
     elif "bench" in parts:
         parts = parts[parts.index("bench") :]
+        package = "bench"
+    elif stdlib >= 0:
+        parts = parts[stdlib + 1 :]
+        package = parts[0] if len(parts) > 1 else "stdlib"
     else:
         parts = parts[-2:]
-    short = "/".join(parts)
-    package = parts[0] if parts else ""
-    if package.endswith(".py"):
-        package = package[:-3]
+        package = "?"
     if package not in PACKAGES:
-        package = "other" if package else "?"
-    return f"{func} ({short})", package
+        package = "stdlib" if stdlib >= 0 and "site-packages" not in file else "other"
+    return f"{func} ({'/'.join(parts)})", package
 
 
 def summarize(path: Path, top: int = 25) -> Summary:
     self_count: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     packages: Counter[str] = Counter()
+    suspects: Counter[str] = Counter()
+    callers: Counter[tuple[str, str]] = Counter()
+    patterns = {label: re.compile(rx) for label, rx in SUSPECTS.items()}
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -114,10 +143,25 @@ def summarize(path: Path, top: int = 25) -> Summary:
         leaf, package = names[-1]
         self_count[leaf] += count
         packages[package] += count
-        for name in {n for n, _ in names}:
+        if len(names) > 1:
+            callers[leaf, names[-2][0]] += count
+        unique = {n for n, _ in names}
+        for name in unique:
             inclusive[name] += count
+        for label, pattern in patterns.items():
+            if any(pattern.search(name) for name in unique):
+                suspects[label] += count
+    self_top = self_count.most_common(top)
+    by_leaf: dict[str, list[tuple[str, int]]] = {}
+    for (leaf, caller), count in callers.most_common():
+        by_leaf.setdefault(leaf, []).append((caller, count))
     return Summary(
-        total, self_count.most_common(top), inclusive.most_common(top), packages.most_common()
+        total,
+        self_top,
+        inclusive.most_common(top),
+        packages.most_common(),
+        sorted(suspects.items(), key=lambda kv: -kv[1]),
+        {leaf: by_leaf.get(leaf, [])[:3] for leaf, _ in self_top[:10]},
     )
 
 
@@ -128,8 +172,14 @@ def render_summary(summary: Summary, title: str) -> str:
     lines.append("by package (self):")
     lines += [f"  {100 * c / total:5.1f}%  {name}" for name, c in summary.packages]
     lines.append("")
-    lines.append("self:")
-    lines += [f"  {100 * c / total:5.1f}%  {name}" for name, c in summary.self_top]
+    lines.append("suspects (inclusive):")
+    lines += [f"  {100 * c / total:5.1f}%  {name}" for name, c in summary.suspects]
+    lines.append("")
+    lines.append("self (top callers below the top ten):")
+    for name, c in summary.self_top:
+        lines.append(f"  {100 * c / total:5.1f}%  {name}")
+        for caller, cc in summary.callers.get(name, []):
+            lines.append(f"           {100 * cc / total:5.1f}%  <- {caller}")
     lines.append("")
     lines.append("inclusive:")
     lines += [f"  {100 * c / total:5.1f}%  {name}" for name, c in summary.inclusive_top]
