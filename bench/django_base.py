@@ -8,6 +8,7 @@ request path for every Django target, so the comparison is of the streaming code
 from __future__ import annotations
 
 import os
+from typing import Any
 
 SECRET_KEY = "django-sse-bench-not-secret"  # noqa: S105 - bench only
 DEBUG = False  # DEBUG keeps every SQL query in memory; measure the production path
@@ -31,7 +32,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DJANGO_SSE_BENCH_DB", "/tmp/django-sse-bench.sqlite3"),

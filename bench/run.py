@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -30,11 +31,12 @@ REQUIREMENTS = HERE / "requirements.txt"
 sys.path.insert(0, str(ROOT))
 
 # Standard library only at import time: this module first runs in any Python.
+from bench.experiments import PATCHES  # noqa: E402
 from bench.loadgen import Load, Options  # noqa: E402
 from bench.profiling import PySpy, render_summary, summarize  # noqa: E402
 from bench.report import Results, print_problems, render, write_docs  # noqa: E402
 from bench.scenarios import TargetRun, idle_streams, redis_scale, run_target  # noqa: E402
-from bench.targets import TARGETS, start, stop  # noqa: E402
+from bench.targets import TARGETS, Target, start, stop  # noqa: E402
 
 
 def ensure_venv(argv: list[str]) -> None:
@@ -74,13 +76,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--wait-max", type=float, default=900.0, help="seconds to wait for it")
     p.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
     p.add_argument("--profile", metavar="DIR", type=Path, help="py-spy django-sse instead")
+    p.add_argument(
+        "--patches",
+        default="",
+        help=f"also run django-sse with bench.experiments prototypes: {', '.join(PATCHES)}",
+    )
     args = p.parse_args(argv)
     args.targets = [t for t in args.targets.split(",") if t]
-    if unknown := [t for t in args.targets if t not in TARGETS]:
-        p.error(f"unknown targets: {', '.join(unknown)}")
+    args.patches = [x for x in args.patches.split(",") if x]
     args.skip = {s for s in args.skip.split(",") if s}
-    if unknown := args.skip - {"storm", "idle", "redis"}:
-        p.error(f"unknown --skip: {', '.join(sorted(unknown))}")
+    for what, given, known in (
+        ("--targets", set(args.targets), set(TARGETS)),
+        ("--patches", set(args.patches), set(PATCHES)),
+        ("--skip", args.skip, {"storm", "idle", "redis"}),
+    ):
+        if unknown := given - known:
+            p.error(f"unknown {what}: {', '.join(sorted(unknown))}")
     return args
 
 
@@ -101,11 +112,12 @@ def raise_fd_limit() -> None:
 async def measure(args: argparse.Namespace, workdir: Path) -> Results:
     options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
     results = Results()
-    for key in args.targets:
-        target = TARGETS[key]
+    for target, env in variants(args):
         say(f"{target.label}: {args.n:,} streams ...")
         try:
-            run = await run_target(target, workdir, options, storm="storm" not in args.skip)
+            run = await run_target(
+                target, workdir, options, storm="storm" not in args.skip, env=env
+            )
         except Exception as exc:
             results.errors[target.label] = repr(exc)
             say(f"  failed: {exc!r}")
@@ -125,6 +137,20 @@ async def measure(args: argparse.Namespace, workdir: Path) -> Results:
         except Exception as exc:
             results.errors["redis"] = repr(exc)
     return results
+
+
+def variants(args: argparse.Namespace) -> list[tuple[Target, dict[str, str]]]:
+    """The targets to run, each of django-sse's twice when ``--patches`` asks for it."""
+    out: list[tuple[Target, dict[str, str]]] = []
+    for key in args.targets:
+        target = TARGETS[key]
+        out.append((target, {}))
+        if target.ours and args.patches:
+            patched = ",".join(args.patches)
+            label = f"{target.label} +{patched}"
+            variant = dataclasses.replace(target, key=f"{key}+", label=label, ours=False)
+            out.append((variant, {"DJANGO_SSE_BENCH_PATCHES": patched}))
+    return out
 
 
 def say(text: str) -> None:
@@ -150,7 +176,8 @@ async def profile(args: argparse.Namespace, workdir: Path) -> None:
     args.profile.mkdir(parents=True, exist_ok=True)
     options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
     for key in [k for k in args.targets if TARGETS[k].ours] or ["sse-daphne"]:
-        servers = start(TARGETS[key], workdir)
+        env = {"DJANGO_SSE_BENCH_PATCHES": ",".join(args.patches)} if args.patches else {}
+        servers = start(TARGETS[key], workdir, env=env)
         spy = PySpy(servers[0].pid, args.profile, key)
         load = Load(servers, options, spy.hook)
         try:

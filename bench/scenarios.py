@@ -70,10 +70,16 @@ class Scale:
 
 
 async def run_target(
-    target: Target, workdir: Path, options: Options, *, storm: bool, hook: Hook | None = None
+    target: Target,
+    workdir: Path,
+    options: Options,
+    *,
+    storm: bool,
+    hook: Hook | None = None,
+    env: dict[str, str] | None = None,
 ) -> TargetRun:
     """Open N streams, burst, paced, and (if it recovers) the reconnect storm."""
-    servers = start(target, workdir)
+    servers = start(target, workdir, env=env)
     load = Load(servers, options, hook)
     try:
         await load.warm_servers()
@@ -124,7 +130,7 @@ async def idle_streams(
     target: Target, workdir: Path, n: int, *, window: float = 10.0, heartbeat: float = 5.0
 ) -> Idle:
     """``n`` open streams with heartbeats every ``heartbeat`` s: CPU, RSS, threads."""
-    servers = start(target, workdir, DJANGO_SSE_BENCH_HEARTBEAT=str(heartbeat))
+    servers = start(target, workdir, env={"DJANGO_SSE_BENCH_HEARTBEAT": str(heartbeat)})
     load = Load(servers, Options(n=n, connect_timeout=300.0))
     try:
         await load.warm_servers()
@@ -168,8 +174,7 @@ async def redis_scale(target: Target, workdir: Path, options: Options) -> Scale:
             target,
             sub,
             count=count,
-            DJANGO_SSE_BENCH_REDIS=REDIS_URL,
-            DJANGO_SSE_BENCH_PREFIX=prefix,
+            env={"DJANGO_SSE_BENCH_REDIS": REDIS_URL, "DJANGO_SSE_BENCH_PREFIX": prefix},
         )
         load = Load(servers, options)
         try:

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from bench.django_base import *  # noqa: F403
-from bench.django_base import INSTALLED_APPS
+from bench.django_base import DATABASES, INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "channels", "django_sse"]
 
@@ -38,6 +38,9 @@ else:
 
 ROOT_URLCONF = "bench.urls"
 ASGI_APPLICATION = "bench.asgi.application"
+
+if "keepdb" in os.environ.get("DJANGO_SSE_BENCH_PATCHES", "").split(","):
+    DATABASES["default"]["CONN_MAX_AGE"] = None  # bench.experiments: keepdb
 
 SSE_HEARTBEAT_INTERVAL = float(os.environ.get("DJANGO_SSE_BENCH_HEARTBEAT", "15"))
 # Every bench client comes from 127.0.0.1: lift the per-address cap.

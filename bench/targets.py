@@ -74,11 +74,16 @@ TARGETS = {
 
 
 def start(
-    target: Target, workdir: Path, *, count: int = 1, ready_timeout: float = 60.0, **env: str
+    target: Target,
+    workdir: Path,
+    *,
+    count: int = 1,
+    ready_timeout: float = 60.0,
+    env: dict[str, str] | None = None,
 ) -> list[Server]:
     """Migrate a fresh database (Django targets) and start ``count`` processes on it."""
     db = workdir / f"{target.key}.sqlite3"
-    environ = bench_env(db, target.settings or "bench.settings", **env)
+    environ = bench_env(db, target.settings or "bench.settings", **(env or {}))
     if target.settings and target.settings != "bench.naive_settings":
         migrate(environ)
     servers: list[Server] = []
