@@ -49,11 +49,12 @@ async def test_a_stalled_subscriber_is_dropped_and_others_get_everything(
         stalled = await stalled_subscriber(server.port)
         await client.wait_hub(subscriptions=2)
         before = rss_kb(server)
-        reading = asyncio.create_task(healthy.events(EVENTS, timeout=60))
+        reading = asyncio.create_task(healthy.events(EVENTS, timeout=120))
         for start in range(0, EVENTS, 50):
             await client.publish(*[broadcast(f"{i}:{PAYLOAD}") for i in range(start, start + 50)])
         received = await reading
-        await client.wait_hub(subscriptions=1, timeout=30)  # the stalled one was dropped
+        # The stalled one was dropped (deadlines are generous: CI machines are shared).
+        await client.wait_hub(subscriptions=1, timeout=120)
         growth = rss_kb(server) - before
         stalled.close()
     assert [int(e.data.partition(":")[0]) for e in received] == list(range(EVENTS))
