@@ -24,6 +24,7 @@ class Subscriber:
     received: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    deliveries: list[tuple[float, float]] = field(default_factory=list)  # (published, received)
     reconnect_times: list[float] = field(default_factory=list)
     writer: asyncio.StreamWriter | None = None
 
@@ -49,7 +50,14 @@ class Subscriber:
         stream = moved[0]
         self.positions = positions
         self.received.setdefault(stream, []).append((positions[stream], data))
-        self.latencies.append(time.time() - float(json.loads(data)["t"]))
+        published, received = float(json.loads(data)["t"]), time.time()
+        self.latencies.append(received - published)
+        self.deliveries.append((published, received))
+
+    def recovered_after(self, moment: float) -> float | None:
+        """Seconds from ``moment`` until it got an event published after it."""
+        later = [received for published, received in self.deliveries if published > moment]
+        return min(later) - moment if later else None
 
     async def follow(
         self, ports: list[int], heads: list[dict[str, int]], rng: random.Random
