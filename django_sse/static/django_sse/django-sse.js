@@ -202,6 +202,39 @@
     return () => callbacks.get(name).delete(fn); // off()
   }
 
+  // A background job (django_sse.jobs) on the page's stream: onState(state) now
+  // and at each change. Ticks are ephemeral, so each time the stream opens it
+  // reads `url` (django_sse:job) for the state now; a state behind the one shown
+  // (a read that lost the race with a live tick) is skipped, and nothing follows
+  // a final state. Returns stop().
+  const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+  function followJob(id, url, onState) {
+    let shown = null;
+    const behind = (state) =>
+      FINAL.has(shown.status) ||
+      (!FINAL.has(state.status) && typeof state.percent === 'number' && state.percent < shown.percent);
+    const show = (state) => {
+      if (state?.id !== id || (shown && behind(state))) return;
+      shown = state;
+      onState(state);
+      if (FINAL.has(state.status)) stop();
+    };
+    const read = () =>
+      fetch(url, { headers: { Accept: 'application/json' } })
+        .then((response) => response.ok && response.json().then(show))
+        .catch(reportError);
+    const onOpen = (event) => event.detail.state === 'open' && read();
+    const off = on('job', show);
+    function stop() {
+      off();
+      document.removeEventListener('sse:state', onOpen);
+    }
+    document.addEventListener('sse:state', onOpen);
+    if (live.state === 'open') read();
+    return stop;
+  }
+
   // For htmx's sse extension: `htmx.createEventSource = djangoSSE.createEventSource`.
   // When the browser gives up, the extension makes a new EventSource for the same
   // URL; this one resumes from the last id its listeners saw, not from the start.
@@ -302,6 +335,7 @@
     post,
     createParser,
     createEventSource,
+    followJob,
     retryDelay,
     get state() {
       return live.state;
