@@ -1,4 +1,5 @@
-"""The demo's own state: notifications between users and a feed everyone sees.
+"""The demo's own state: notifications between users, a feed everyone sees, and
+the record the batch import demo keeps of its runs.
 
 Each change is stored and published in one transaction: the event rings only
 once the row is committed, and a page rendered later shows the row itself.
@@ -53,6 +54,31 @@ class Post(models.Model):
 
     def as_event(self) -> dict[str, Any]:
         return {"id": self.pk, "author": self.author.get_username(), "text": self.text}
+
+
+class ImportRun(models.Model):
+    """One run of the batch import demo: what its work did, counted as it goes.
+
+    The page shows it under "Recent runs"; a cancelled run stops counting.
+    """
+
+    RUNNING, SUCCEEDED, FAILED, CANCELLED = "running", "succeeded", "failed", "cancelled"
+    STATUSES = [(s, s) for s in (RUNNING, SUCCEEDED, FAILED, CANCELLED)]
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    total = models.PositiveIntegerField()
+    imported = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=STATUSES, default=RUNNING)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[models.Manager[ImportRun]] = models.Manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk}: {self.status}, {self.imported} of {self.total}"
 
 
 def notify(sender: Any, recipient: Any, text: str) -> Notification:

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
-from demo_project import views
+from demo_project import progress_views, views
 
 urlpatterns = [
     path("", views.notifications, name="index"),
@@ -13,6 +13,12 @@ urlpatterns = [
     path("notifications/read/", views.mark_read, name="mark_read"),
     path("feed/", views.feed, name="feed"),
     path("recovery/", views.recovery, name="recovery"),
+    path("progress/batch/", progress_views.batch, name="batch"),
+    path("progress/batch/run/", progress_views.batch_run, name="batch_run"),
+    path("progress/phases/", progress_views.phases, name="phases"),
+    path("progress/phases/run/", progress_views.phases_run, name="phases_run"),
+    path("progress/jobs/", progress_views.jobs, name="jobs"),
+    path("progress/jobs/<uuid:job_id>/", progress_views.export_job, name="export_job"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,4 +1,5 @@
-"""The demo's pages: notifications, a live feed, and a page to watch recovery.
+"""The demo's pages: notifications, a live feed, and a page to watch recovery
+(the progress demos are in progress_views).
 
 Forms work as plain POSTs; demo.js submits them with ``fetch`` (asking for
 JSON) so the page stays open and the result arrives as an event.
@@ -20,7 +21,7 @@ from demo_project import models
 from demo_project.models import Notification, Post
 
 
-def _page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+def render_page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
     # Nothing is read here: the template reads the querysets (and calls
     # unread_ids) after {% sse_script %} in <head> has taken its cursor, so no
     # event falls between the page and the stream; demo.js skips the overlap.
@@ -48,7 +49,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.filter(recipient=request.user).select_related("sender")
     others = get_user_model().objects.exclude(username=request.user.get_username())
     users = others.order_by("username")
-    return _page(request, "index.html", notifications=mine[:30], users=users)
+    return render_page(request, "index.html", notifications=mine[:30], users=users)
 
 
 @require_POST
@@ -72,7 +73,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _page(request, "feed.html", posts=Post.objects.select_related("author")[:30])
+        return render_page(request, "feed.html", posts=Post.objects.select_related("author")[:30])
     text = _text(request)
     if not text:
         return _done(request, "feed", "Write something first.")
@@ -82,4 +83,4 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def recovery(request: HttpRequest) -> HttpResponse:
-    return _page(request, "recovery.html")
+    return render_page(request, "recovery.html")

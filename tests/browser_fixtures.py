@@ -8,6 +8,7 @@ never downloads one. Without /usr/bin/chromium the tests skip, except in CI
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -97,6 +98,11 @@ class DemoBackend(Backend):
     def env(self, **overrides: Any) -> dict[str, str]:
         return {**super().env(**overrides), "DJANGO_SETTINGS_MODULE": "tests.demo_settings"}
 
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Rows of the demo's database, as the server process wrote them."""
+        with sqlite3.connect(self.db.partition(":")[2]) as connection:
+            return connection.execute(sql, params).fetchall()
+
 
 class DemoServer(Server):
     """daphne serving demo_project, as `make demo` does."""
@@ -106,18 +112,60 @@ class DemoServer(Server):
         return [sys.executable, "-m", "daphne", "-e", endpoint, "demo_project.asgi:application"]
 
 
-@pytest.fixture(name="demo_backend")
-def demo_backend_fixture() -> Iterator[DemoBackend]:
-    """A fresh demo database, migrated and seeded with alice and bob."""
+@pytest.fixture(scope="module", name="demo_database")
+def demo_database_fixture() -> Iterator[Path]:
+    """The demo's database, migrated and seeded with alice and bob once per module."""
     with tempfile.TemporaryDirectory(prefix="django-sse-demo-") as folder:
-        backend = DemoBackend(f"sqlite:{Path(folder) / 'db.sqlite3'}")
-        backend.manage("migrate", "--noinput")
-        backend.manage("seed_demo")
-        yield backend
+        path = Path(folder) / "seeded.sqlite3"
+        seeded = DemoBackend(f"sqlite:{path}")
+        seeded.manage("migrate", "--noinput")
+        seeded.manage("seed_demo")
+        yield path
+
+
+@pytest.fixture(name="demo_backend")
+def demo_backend_fixture(demo_database: Path) -> Iterator[DemoBackend]:
+    """A fresh copy of the seeded demo database, for one test."""
+    with tempfile.TemporaryDirectory(prefix="django-sse-demo-") as folder:
+        path = Path(folder) / "db.sqlite3"
+        with sqlite3.connect(demo_database) as source, sqlite3.connect(path) as copy:
+            source.backup(copy)
+        yield DemoBackend(f"sqlite:{path}")
 
 
 @pytest.fixture(name="demo_server")
 def demo_server_fixture(demo_backend: DemoBackend) -> Iterator[DemoServer]:
-    server = DemoServer(demo_backend, SSE_HEARTBEAT_INTERVAL=0.3, SSE_RESYNC_INTERVAL=0.3)
+    server = DemoServer(
+        demo_backend,
+        SSE_HEARTBEAT_INTERVAL=0.3,
+        SSE_RESYNC_INTERVAL=0.3,
+        DEMO_STEP_DELAY=0.05,  # seconds per step of the progress demos (0.12 by hand)
+    )
     yield server.start()  # type: ignore[misc]
     server.stop()
+
+
+def log_in(new_context: Any, server: DemoServer, username: str, init_script: str = "") -> Any:
+    """A page of its own browser context, logged in to the demo, its stream open."""
+    context = new_context(base_url=server.url, viewport={"width": 1000, "height": 720})
+    if init_script:
+        context.add_init_script(script=init_script)
+    page = context.new_page()
+    page.goto("/")  # the login page, as nobody is logged in
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(username)
+    page.get_by_role("button", name="Log in").click()
+    state_is(page, "open")
+    return page
+
+
+def state_is(page: Any, state: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("html")).to_have_attribute("data-sse-state", state)
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the whole page as test-artifacts/NAME.png, to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -9,32 +9,21 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_fixtures import (  # noqa: F401 - fixtures
-    ARTIFACTS,
     DemoBackend,
     DemoServer,
     browser_fixture,
     demo_backend_fixture,
+    demo_database_fixture,
     demo_server_fixture,
+    log_in,
     new_context_fixture,
     reconnected_states,
     restart,
+    screenshot,
+    state_is,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(new_context: Any, server: DemoServer, username: str) -> Any:
-    page = new_context(base_url=server.url, viewport={"width": 1000, "height": 640}).new_page()
-    page.goto("/")  # the login page, as nobody is logged in
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(username)
-    page.get_by_role("button", name="Log in").click()
-    state_is(page, "open")
-    return page
-
-
-def state_is(page: Any, state: str) -> None:
-    expect(page.locator("html")).to_have_attribute("data-sse-state", state)
 
 
 def test_notifications_reach_only_their_person_and_the_feed_everyone(
@@ -58,8 +47,7 @@ def test_notifications_reach_only_their_person_and_the_feed_everyone(
     expect(bob.locator(".toast")).to_have_text(["aliceLunch at noon?"])
     expect(bob.locator("#unread")).to_have_text("1")
     expect(bob.locator("#notifications li.unread")).to_have_text(["alice Lunch at noon?"])
-    ARTIFACTS.mkdir(exist_ok=True)
-    bob.screenshot(path=str(ARTIFACTS / "demo.png"))
+    screenshot(bob, "demo")
 
     bob.get_by_label("Message").fill("Yes!")
     bob.get_by_role("button", name="Send").click()

@@ -85,6 +85,14 @@
     document.addEventListener('sse:state', (event) => record('state', event.detail.state));
   }
 
+  // The header shows which page this is.
+  for (const link of document.querySelectorAll('header nav a')) {
+    const here = link.pathname === location.pathname;
+    if (here || (link.pathname !== '/' && location.pathname.startsWith(link.pathname))) {
+      link.setAttribute('aria-current', 'page');
+    }
+  }
+
   // Forms post with fetch and stay on the page: the result arrives as an event.
   document.addEventListener('submit', async (event) => {
     const form = event.target;
