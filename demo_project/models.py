@@ -11,10 +11,13 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from django_sse import broadcast, send_to_user
 
 TEXT_MAX_LENGTH = 500  # characters
+CARD_EVENT = "card"  # the htmx page swaps in the data of these events (sse-swap)
 
 
 class Notification(models.Model):
@@ -103,3 +106,9 @@ def post_to_feed(author: Any, text: str) -> Post:
         post = Post.objects.create(author=author, text=text)
         broadcast(post.as_event(), event="feed")
     return post
+
+
+def send_card(sender: Any, recipient: Any, text: str) -> None:
+    """Render a card (HTML, escaped as any template) and send it to ``recipient``'s tabs."""
+    context = {"sender": sender, "text": text, "sent": timezone.now()}
+    send_to_user(recipient, render_to_string("htmx/card.html", context), event=CARD_EVENT)

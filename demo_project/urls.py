@@ -19,6 +19,8 @@ urlpatterns = [
     path("progress/phases/run/", progress_views.phases_run, name="phases_run"),
     path("progress/jobs/", progress_views.jobs, name="jobs"),
     path("progress/jobs/<uuid:job_id>/", progress_views.export_job, name="export_job"),
+    path("htmx/", views.htmx_page, name="htmx"),
+    path("htmx/send/", views.htmx_send, name="htmx_send"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,5 +1,5 @@
-"""The demo's pages: notifications, a live feed, and a page to watch recovery
-(the progress demos are in progress_views).
+"""The demo's pages: notifications, a live feed, a page to watch recovery, and
+HTML fragments swapped in by htmx (the progress demos are in progress_views).
 
 Forms work as plain POSTs; demo.js submits them with ``fetch`` (asking for
 JSON) so the page stays open and the result arrives as an event.
@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from demo_project import models
-from demo_project.models import Notification, Post
+from demo_project.models import CARD_EVENT, Notification, Post
 
 
 def render_page(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
@@ -84,3 +84,23 @@ def feed(request: HttpRequest) -> HttpResponse:
 @login_required
 def recovery(request: HttpRequest) -> HttpResponse:
     return render_page(request, "recovery.html")
+
+
+@login_required
+def htmx_page(request: HttpRequest) -> HttpResponse:
+    users = get_user_model().objects.order_by("username")
+    return render_page(request, "htmx.html", users=users, card_event=CARD_EVENT)
+
+
+@require_POST
+@login_required
+def htmx_send(request: HttpRequest) -> HttpResponse:
+    """Render a card and send it, as HTML, to every tab of its recipient."""
+    to = get_user_model().objects.filter(username=request.POST.get("to", "")).first()
+    text = _text(request)
+    if to is None or not text:
+        return HttpResponse("Choose someone and write a message.", status=400)
+    models.send_card(request.user, to, text)
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204)  # the card arrives by the stream, not in this answer
+    return redirect("htmx")

@@ -45,8 +45,13 @@
     list.prepend(item);
   }
 
+  // Events of these names that are not the demo's own (text published by hand,
+  // e.g. with manage.py sse_send) are not shown: the recovery page logs them.
+  const ours = (detail) => typeof detail === 'object' && detail !== null;
+
   document.addEventListener('sse:notification', (event) => {
     const note = event.detail;
+    if (!ours(note)) return;
     const list = document.getElementById('notifications');
     if (unread.has(note.id) || (list && shown(list, note.id))) return;
     unread.add(note.id);
@@ -63,6 +68,7 @@
 
   document.addEventListener('sse:feed', (event) => {
     const post = event.detail;
+    if (!ours(post)) return;
     prepend('feed', post.id, post.author, post.text);
   });
 
