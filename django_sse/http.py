@@ -10,6 +10,7 @@ its current ``await``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
@@ -87,9 +88,20 @@ async def _stream(events: AsyncIterator[Any], heartbeat: float) -> AsyncIterator
         status = "failed"
         yield _error(exc)
     finally:
-        if pending is not None and not pending.done():
-            pending.cancel()  # the client went away: stop the work where it waits
+        await _stop(pending, events)
     yield encode_event(json.dumps({"status": status}), DONE_EVENT)
+
+
+async def _stop(pending: asyncio.Future[Any] | None, events: AsyncIterator[Any]) -> None:
+    """Stop the work where it waits (the client went away) and let its cleanup finish."""
+    if pending is not None and not pending.done():
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await pending
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
 
 
 def _error(exc: Exception) -> bytes:

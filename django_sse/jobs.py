@@ -60,7 +60,7 @@ class JobReporter:
 
     def update(self, **state: Any) -> None:
         """Merge ``state`` into the job's state and tell the owner's pages."""
-        self.job.state.update(state)
+        self._merge(state)
         if time.monotonic() - self._saved_at >= SAVE_INTERVAL:
             self._save()
         self._publish(persist=False)
@@ -81,16 +81,22 @@ class JobReporter:
         return self._cancel_requested
 
     def finish(self, **state: Any) -> None:
-        self._end(Job.CANCELLED if self._cancel_requested else Job.SUCCEEDED, state)
+        self._checked_at = 0.0  # a cancel that came in just now still counts
+        self._end(Job.CANCELLED if self.cancelled else Job.SUCCEEDED, state)
 
     def fail(self, message: str) -> None:
         self._end(Job.FAILED, {"error": message})
+
+    def _merge(self, state: dict[str, Any]) -> None:
+        # `version` only grows: a page orders a state it read against a live tick.
+        version = int(self.job.state.get("version", 0)) + 1
+        self.job.state.update(state, version=version)
 
     def _end(self, status: str, state: dict[str, Any]) -> None:
         if self.job.status != Job.RUNNING:
             return
         self.job.status = status
-        self.job.state.update(state)
+        self._merge(state)
         self._save()
         self._publish(persist=True)
 

@@ -21,6 +21,7 @@ from django_sse.conf import conf
 
 EVENT_NAME_MAX_LENGTH = 200  # characters
 PRUNE_EVERY = 64  # prune a stream's old rows once in this many publishes
+JOB_ABANDONED_AFTER = timedelta(hours=6)  # a running job silent this long has died
 PRUNE_BATCH = 5000  # rows one DELETE of `prune()` removes: short locks, no long transaction
 
 
@@ -114,7 +115,19 @@ def prune() -> int:
     over = Stream.objects.filter(seq__gt=conf.SSE_MAX_EVENTS_PER_STREAM)
     for name, head in over.values_list("name", "seq").iterator():
         deleted += _prune_stream(name, head)
+    _fail_abandoned_jobs()
     return deleted
+
+
+def _fail_abandoned_jobs() -> None:
+    """A job whose process died would say "running" forever: mark it failed."""
+    silent = Job.objects.filter(
+        status=Job.RUNNING, updated__lt=timezone.now() - JOB_ABANDONED_AFTER
+    )
+    for job in silent:
+        job.status = Job.FAILED
+        job.state = {**job.state, "error": "The job stopped answering."}
+        job.save(update_fields=["status", "state"])
 
 
 def read_heads(streams: list[str]) -> dict[str, int]:

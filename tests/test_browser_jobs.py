@@ -60,7 +60,7 @@ class Job:
         self.page.evaluate(f"() => {{ window.stop = {follow}; }}")  # not a returned function
 
     def tick(self, job_id: str, status: str, percent: float) -> None:
-        data = json.dumps({"id": job_id, "status": status, "percent": percent})
+        data = json.dumps(state(status, percent, job_id))
         self.page.evaluate("(data) => sources.at(-1).emit('job', data)", data)
 
     def shown(self, count: int) -> list[list[Any]]:
@@ -83,8 +83,9 @@ def job(browser: Any) -> Iterator[Job]:
     context.close()
 
 
-def state(status: str, percent: float) -> dict[str, Any]:
-    return {"id": "j1", "status": status, "percent": percent}
+def state(status: str, percent: float, job_id: str = "j1") -> dict[str, Any]:
+    """A job state; here its version grows with its percent, as a job's does."""
+    return {"id": job_id, "status": status, "percent": percent, "version": percent}
 
 
 def test_reads_the_state_when_the_stream_opens_then_follows_its_own_ticks(job: Job) -> None:

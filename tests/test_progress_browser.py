@@ -161,6 +161,7 @@ def test_a_job_page_reloaded_mid_job_shows_its_percent_at_once_and_ends_once(
             "current": 100,
             "percent": 100,
             "message": "Exported 100 records",
+            "version": 102,
         }
     ]
     screenshot(page, "progress-job")

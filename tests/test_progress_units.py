@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.test import override_settings
 
 from django_sse import jobs
+from django_sse import models as jobs_module
 from django_sse.http import EventStreamResponse, ServerSentEvent
 from django_sse.jobs import JobReporter, request_cancel, start_job
 from django_sse.models import Job, read_after
@@ -103,6 +105,7 @@ def test_a_job_ticks_live_and_stores_only_its_end(monkeypatch: pytest.MonkeyPatc
         "current": 3,
         "percent": 100.0,
         "message": "",
+        "version": 5,
     }
 
 
@@ -112,7 +115,7 @@ def test_a_failing_job_ends_failed_with_a_safe_message() -> None:
     job = start_job(user, "export")
     with pytest.raises(KeyError), JobReporter.resume(job.id):
         raise KeyError("internal detail")
-    assert Job.objects.get().state == {"error": "The operation failed."}
+    assert Job.objects.get().state == {"error": "The operation failed.", "version": 2}
     assert Job.objects.get().status == "failed"
 
 
@@ -135,3 +138,28 @@ def test_report_takes_dict_events_only() -> None:
     job = start_job(User.objects.create(username="w"), "x")
     with pytest.raises(TypeError, match="data is a dict"):
         job.report(ServerSentEvent("text"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_just_before_the_end_still_counts() -> None:
+    owner = User.objects.create(username="o")
+    job = start_job(owner, "export")
+    running = JobReporter.resume(job.id)
+    assert running.cancelled is False  # read now: the next read is 0.5 s away
+    request_cancel(job.id, owner)
+    running.finish()
+    assert Job.objects.get().status == "cancelled"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prune_fails_jobs_whose_worker_died() -> None:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    job = start_job(User.objects.create(username="o"), "export")
+    Job.objects.update(updated=timezone.now() - jobs_module.JOB_ABANDONED_AFTER * 2)
+    start_job(User.objects.get(), "fresh")
+    call_command("sse_prune", stdout=io.StringIO())
+    statuses = dict(Job.objects.values_list("name", "status"))
+    assert statuses == {"export": "failed", "fresh": "running"}
+    assert Job.objects.get(pk=job.id).state["error"] == "The job stopped answering."

@@ -211,9 +211,10 @@
 
   function followJob(id, url, onState) {
     let shown = null;
+    // Each state carries a version that only grows: a read that answers later than
+    // a live tick, but with an older state, is ignored.
     const behind = (state) =>
-      FINAL.has(shown.status) ||
-      (!FINAL.has(state.status) && typeof state.percent === 'number' && state.percent < shown.percent);
+      FINAL.has(shown.status) || (!FINAL.has(state.status) && state.version < shown.version);
     const show = (state) => {
       if (state?.id !== id || (shown && behind(state))) return;
       shown = state;
