@@ -67,13 +67,15 @@ def ratio(a: float, b: float) -> str:
 
 def main_table(results: Results) -> str:
     ours = {key: results.get(key) for key in ("sse-daphne", "sse-uvicorn")}
-    header = ["target", "connect N", "KB/conn", "threads", "deliveries/s", "CPU µs/dlv"]
+    header = ["target", "connect N", "CPU ms/conn", "KB/conn", "threads", "deliveries/s"]
+    header += ["CPU µs/dlv"]
     header += [f"{k.removeprefix('sse-')} ×" for k, r in ours.items() if r is not None]
     header += ["p50 ms", "p90 ms", "p99 ms", "max ms", "lost"]
     rows = []
     for run in results.runs:
         o, b, p = run.opened, run.burst, run.paced
-        row = [run.target.label, f"{o.seconds:.2f} s", num(o.kb_per_conn, 1)]
+        row = [run.target.label, f"{o.seconds:.2f} s", num(o.server_cpu / o.n * 1e3, 2)]
+        row.append(num(o.kb_per_conn, 1))
         row += [str(o.threads_after), num(b.rate), num(b.server_cpu / max(b.delivered, 1) * 1e6)]
         row += [ratio(r.burst.rate, b.rate) for r in ours.values() if r is not None]
         row += [ms(p.pct(50)), ms(p.pct(90)), ms(p.pct(99)), ms(p.pct(100))]

@@ -5,8 +5,8 @@
 out of date, re-runs itself there, then measures every target in turn (the
 peers, the naive view, the floor), the reconnect storm, 10,000 idle streams and
 two processes on Redis, prints Markdown tables and, with ``--write-docs``, puts
-them in ``docs/benchmarks.md``. ``--profile DIR`` instead runs django-sse's
-targets under py-spy and prints where the server's CPU goes.
+them in ``docs/benchmarks.md``. ``--profile DIR`` instead runs the chosen
+targets under py-spy and prints where each server's CPU goes.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--wait-load", type=float, default=0.0, help="wait for loadavg below this")
     p.add_argument("--wait-max", type=float, default=900.0, help="seconds to wait for it")
     p.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
-    p.add_argument("--profile", metavar="DIR", type=Path, help="py-spy django-sse instead")
+    p.add_argument("--profile", metavar="DIR", type=Path, help="py-spy the targets instead")
     p.add_argument(
         "--patches",
         default="",
@@ -175,8 +175,9 @@ def summary(run: TargetRun) -> str:
 async def profile(args: argparse.Namespace, workdir: Path) -> None:
     args.profile.mkdir(parents=True, exist_ok=True)
     options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
-    for key in [k for k in args.targets if TARGETS[k].ours] or ["sse-daphne"]:
-        env = {"DJANGO_SSE_BENCH_PATCHES": ",".join(args.patches)} if args.patches else {}
+    for key in args.targets:
+        patched = args.patches and TARGETS[key].ours
+        env = {"DJANGO_SSE_BENCH_PATCHES": ",".join(args.patches)} if patched else {}
         servers = start(TARGETS[key], workdir, env=env)
         spy = PySpy(servers[0].pid, args.profile, key)
         load = Load(servers, options, spy.hook)

@@ -127,7 +127,7 @@ async def reconnect_storm(load: Load, behind: int) -> Storm:
 
 
 async def idle_streams(
-    target: Target, workdir: Path, n: int, *, window: float = 10.0, heartbeat: float = 5.0
+    target: Target, workdir: Path, n: int, *, window: float = 10.0, heartbeat: float = 15.0
 ) -> Idle:
     """``n`` open streams with heartbeats every ``heartbeat`` s: CPU, RSS, threads."""
     servers = start(target, workdir, env={"DJANGO_SSE_BENCH_HEARTBEAT": str(heartbeat)})
