@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections import Counter
 from collections.abc import Coroutine, Iterable
 from typing import Any
@@ -67,6 +68,7 @@ class Hub:
         self.keepalive = Keepalive(self)
         self.quota = Quota()
         self.draining = False
+        self.received_at = 0.0  # monotonic time of the last message received
 
     # Connections ----------------------------------------------------------
 
@@ -210,6 +212,7 @@ class Hub:
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
             backoff = BACKOFF_MIN
+            self.received_at = time.monotonic()
             self._dispatch(message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:

@@ -58,9 +58,16 @@ class Keepalive:
                 logger.warning("hub keepalive failed; will retry", exc_info=True)
 
     async def _tick(self) -> None:
-        if self._sent - self._back >= PINGS_LOST:
-            self._lost()
         now = time.monotonic()
+        if self._sent - self._back >= PINGS_LOST:
+            if now - self.hub.received_at < PINGS_LOST * PING_INTERVAL:
+                # The receiver is busy, not deaf: a full channel dropped the pings
+                # (and perhaps rings). The log has whatever was dropped.
+                self._back = self._sent
+                self.hub.counters["pings_dropped"] += 1
+                await self.hub.resync()
+            else:
+                self._lost()
         if self.need_rejoin or now - self._refreshed > self._expiry / 2:
             await self.rejoin()
             self._refreshed = self._resynced = now
@@ -88,9 +95,8 @@ class Keepalive:
 
     async def rejoin(self) -> None:
         """Add every group again (idempotent), then fetch from the log what was missed."""
-        await self.hub.layer.group_add(self.group, self.hub.channel)
-        for name in self.hub.stream_names():
-            await self.hub.layer.group_add(group_name(name), self.hub.channel)
+        groups = [self.group, *(group_name(name) for name in self.hub.stream_names())]
+        await asyncio.gather(*(self.hub.layer.group_add(g, self.hub.channel) for g in groups))
         self.need_rejoin = False
         self.hub.counters["rejoins"] += 1
         await self.hub.resync()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.test import override_settings
 
@@ -146,3 +148,27 @@ async def test_lost_pings_restart_the_receiver_and_rejoin(
     await eventually(lambda: hub.counters["pings_lost"] >= 1)
     assert [f[2] for f in await collect(sub, 1)] == [b"data: missed while deaf\n\n"]
     assert "sse.broadcast" in layer.groups  # rejoined
+
+
+async def test_pings_dropped_while_the_receiver_is_busy_mean_a_resync_not_a_restart(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("django_sse.keepalive.PING_INTERVAL", 0.05)
+    layer: FlakyLayer = hub.layer
+    sub = await hub.subscribe(["broadcast"], 1000)
+    await eventually(lambda: hub.keepalive._back >= 1)
+    real_send = layer.group_send
+
+    async def full_for_pings(group: str, message: dict[str, object]) -> None:
+        if not group.startswith("sse.hub."):  # a full channel drops the pings only
+            await real_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", full_for_pings)
+    await store("broadcast", "in the log only")  # its ring was dropped too
+    while hub.counters["pings_dropped"] < 1:
+        await ring(hub, "broadcast", None, "busy")  # the receiver keeps receiving
+        await asyncio.sleep(0.01)
+    frames = await collect(sub, 1, timeout=5)
+    while not any(f[1] == 1 for f in frames):
+        frames += await collect(sub, 1, timeout=5)
+    assert hub.counters["pings_lost"] == 0  # no receiver restart, no rejoin
