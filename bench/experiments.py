@@ -14,6 +14,8 @@ change that shows what the real one would buy; none is meant to be shipped as is
   from the hub instead of the database (no query on connect without a cursor).
 - ``keepdb``: database bursts keep their thread's connection (``CONN_MAX_AGE``
   None; the bursts run on a few pooled threads, so a few connections in all).
+- ``leanmw``: only the session and authentication middleware (4 thread hops per
+  request instead of 12), what a middleware-free path for the endpoint would buy.
 - ``writethrough``: Twisted's TCP transport sends at once when its buffer is
   empty instead of registering a writer and sending on the next loop turn.
 """
@@ -24,7 +26,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-PATCHES = ("notimeout", "wheel", "idcache", "hubheads", "keepdb", "writethrough")
+PATCHES = ("notimeout", "wheel", "idcache", "hubheads", "keepdb", "leanmw", "writethrough")
 TICK = 0.5  # seconds: the wheel's grain
 
 
@@ -117,6 +119,10 @@ def _hubheads() -> None:
 
 def _keepdb() -> None:
     """Done by ``bench.settings`` (``CONN_MAX_AGE``), before connections are configured."""
+
+
+def _leanmw() -> None:
+    """Done by ``bench.settings`` (``MIDDLEWARE``)."""
 
 
 def _writethrough() -> None:

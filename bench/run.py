@@ -78,16 +78,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--profile", metavar="DIR", type=Path, help="py-spy the targets instead")
     p.add_argument(
         "--patches",
-        default="",
-        help=f"also run django-sse with bench.experiments prototypes: {', '.join(PATCHES)}",
+        action="append",
+        default=[],
+        metavar="A,B",
+        help="also run django-sse with these bench.experiments prototypes (repeat for"
+        f" several variants): {', '.join(PATCHES)}",
     )
     args = p.parse_args(argv)
     args.targets = [t for t in args.targets.split(",") if t]
-    args.patches = [x for x in args.patches.split(",") if x]
+    args.patches = [[x for x in v.split(",") if x] for v in args.patches]
     args.skip = {s for s in args.skip.split(",") if s}
     for what, given, known in (
         ("--targets", set(args.targets), set(TARGETS)),
-        ("--patches", set(args.patches), set(PATCHES)),
+        ("--patches", {x for v in args.patches for x in v}, set(PATCHES)),
         ("--skip", args.skip, {"storm", "idle", "redis"}),
     ):
         if unknown := given - known:
@@ -145,10 +148,10 @@ def variants(args: argparse.Namespace) -> list[tuple[Target, dict[str, str]]]:
     for key in args.targets:
         target = TARGETS[key]
         out.append((target, {}))
-        if target.ours and args.patches:
-            patched = ",".join(args.patches)
+        for i, names in enumerate(args.patches if target.ours else []):
+            patched = ",".join(names)
             label = f"{target.label} +{patched}"
-            variant = dataclasses.replace(target, key=f"{key}+", label=label, ours=False)
+            variant = dataclasses.replace(target, key=f"{key}+{i}", label=label, ours=False)
             out.append((variant, {"DJANGO_SSE_BENCH_PATCHES": patched}))
     return out
 
@@ -176,8 +179,8 @@ async def profile(args: argparse.Namespace, workdir: Path) -> None:
     args.profile.mkdir(parents=True, exist_ok=True)
     options = Options(args.n, args.events, args.paced, args.interval, args.deadline)
     for key in args.targets:
-        patched = args.patches and TARGETS[key].ours
-        env = {"DJANGO_SSE_BENCH_PATCHES": ",".join(args.patches)} if patched else {}
+        patched = ",".join(x for v in args.patches for x in v) if TARGETS[key].ours else ""
+        env = {"DJANGO_SSE_BENCH_PATCHES": patched} if patched else {}
         servers = start(TARGETS[key], workdir, env=env)
         spy = PySpy(servers[0].pid, args.profile, key)
         load = Load(servers, options, spy.hook)

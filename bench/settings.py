@@ -39,8 +39,15 @@ else:
 ROOT_URLCONF = "bench.urls"
 ASGI_APPLICATION = "bench.asgi.application"
 
-if "keepdb" in os.environ.get("DJANGO_SSE_BENCH_PATCHES", "").split(","):
-    DATABASES["default"]["CONN_MAX_AGE"] = None  # bench.experiments: keepdb
+# bench.experiments that are settings
+patches = os.environ.get("DJANGO_SSE_BENCH_PATCHES", "").split(",")
+if "keepdb" in patches:
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+if "leanmw" in patches:  # only what the endpoint needs: the session and the user
+    MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+    ]
 
 SSE_HEARTBEAT_INTERVAL = float(os.environ.get("DJANGO_SSE_BENCH_HEARTBEAT", "15"))
 # Every bench client comes from 127.0.0.1: lift the per-address cap.
