@@ -24,6 +24,7 @@ from django.http import (
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from bench.memory_views import memory
 from bench.payload import EVENT, PublishRequest
 
 HEARTBEAT = 15.0  # seconds
@@ -63,4 +64,8 @@ async def publish(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"published": ask.count})
 
 
-urlpatterns = [path("events/", events), path("bench/publish/", publish)]
+urlpatterns = [
+    path("events/", events),
+    path("bench/publish/", publish),
+    path("bench/memory/", memory),
+]

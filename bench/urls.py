@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 import django_sse
+from bench.memory_views import memory
 from bench.payload import EVENT, PublishRequest
 from django_sse.hub import get_hub
 
@@ -37,4 +38,5 @@ urlpatterns = [
     path("events/", include("django_sse.urls")),
     path("bench/publish/", publish),
     path("bench/stats/", stats),
+    path("bench/memory/", memory),
 ]
