@@ -111,7 +111,7 @@ def storm_table(results: Results) -> str:
 def idle_table(idle: Idle) -> str:
     o = idle.opened
     header = ["streams", "connect all", "RSS", "KB/conn", "threads", "idle CPU"]
-    header += ["heartbeats", "closed", "1 broadcast to all (p50 / max)"]
+    header += ["heartbeats", "closed", "1 broadcast to all (p50 / max)", "SIGTERM drain"]
     row = [
         f"{idle.n:,}",
         f"{o.seconds:.1f} s",
@@ -122,6 +122,7 @@ def idle_table(idle: Idle) -> str:
         f"{idle.reads:,}",
         str(idle.closed),
         f"{ms(idle.after.pct(50))} / {ms(idle.after.pct(100))} ms, lost {idle.after.lost}",
+        f"{idle.drained:,} closed in {idle.drain_seconds:.1f} s",
     ]
     return table(header, [row])
 
@@ -205,7 +206,8 @@ def machine() -> list[str]:
 
 def render(results: Results, command: str, date: str, loads: tuple[str, str]) -> str:
     parts = [
-        f"Run {date} with `{command}`. Load average (1 min) {loads[0]} before, {loads[1]} after.",
+        f"Run {date} with `{command}`. Load average (1 min) {loads[0]} before, {loads[1]} after"
+        " (the bench's own processes count in the second: about 2 while it runs).",
         "",
         *(f"- {line}" for line in machine()),
         "",
@@ -221,7 +223,8 @@ def render(results: Results, command: str, date: str, loads: tuple[str, str]) ->
     if results.idle is not None:
         parts += [
             "",
-            "Open streams on one django-sse process (daphne):",
+            "Open streams on one django-sse process (daphne), default 15 s heartbeat; idle CPU"
+            " over a 10 s window centred on a heartbeat round; then SIGTERM with all open:",
             "",
             idle_table(results.idle),
         ]

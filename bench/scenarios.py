@@ -55,6 +55,9 @@ class Idle:
     closed: int  # streams the server ended in the window
     after: Phase  # one broadcast to all, after the idle window
     problems: list[str] = field(default_factory=list)
+    window_at: float = 0.0  # seconds after the warm-up broadcast the window started
+    drain_seconds: float = float("nan")  # SIGTERM -> exit, with every stream open
+    drained: int = 0  # streams the server closed during that
 
 
 @dataclass
@@ -129,14 +132,20 @@ async def reconnect_storm(load: Load, behind: int) -> Storm:
 async def idle_streams(
     target: Target, workdir: Path, n: int, *, window: float = 10.0, heartbeat: float = 15.0
 ) -> Idle:
-    """``n`` open streams with heartbeats every ``heartbeat`` s: CPU, RSS, threads."""
+    """``n`` open streams with heartbeats every ``heartbeat`` s: CPU, RSS, threads, drain.
+
+    The warm-up broadcast writes to every stream at once, so their next heartbeats come
+    together ``heartbeat`` s later: the window is centred on that round. Then one
+    broadcast to all, then SIGTERM with every stream open (django-sse drains them).
+    """
     servers = start(target, workdir, env={"DJANGO_SSE_BENCH_HEARTBEAT": str(heartbeat)})
     load = Load(servers, Options(n=n, connect_timeout=300.0))
     try:
         await load.warm_servers()
         opened = await load.open(n)
         await load.warm_up(opened)
-        await asyncio.sleep(SETTLE)
+        warm_at = time.perf_counter()
+        await asyncio.sleep(max(SETTLE, heartbeat - window / 2))
         rss0, reads0, closed0 = load.rss_kb(), load.tally.reads, load.tally.closed
         cpu0, started = load.cpu(), time.perf_counter()
         await asyncio.sleep(window)
@@ -154,10 +163,15 @@ async def idle_streams(
             load.tally.closed - closed0,
             await load.burst(1),
         )
+        out.window_at = started - warm_at
+        closed0 = load.tally.closed
+        out.drain_seconds = await asyncio.to_thread(servers[0].stop, 60.0)
+        await asyncio.sleep(0.5)  # the last closes reach the client
+        out.drained = load.tally.closed - closed0
     finally:
         load.close()
         await asyncio.sleep(0.1)
-        problems = stop(servers)
+        problems = stop(servers)  # after the drain: only its output and exit status
     out.problems = problems
     return out
 

@@ -123,15 +123,17 @@ class Server:
         lines = data.splitlines()
         return [ln.decode(errors="replace") for ln in lines if PROBLEM.search(ln)]
 
-    def stop(self) -> None:
-        """Terminate, then kill if it lingers; always close the log."""
+    def stop(self, timeout: float = 10.0) -> float:
+        """Terminate, then kill after ``timeout`` s; seconds it took. Always close the log."""
+        started = time.monotonic()
         try:
             if self.proc.poll() is None:
                 self.proc.terminate()
                 try:
-                    self.proc.wait(timeout=10)
+                    self.proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait(timeout=10)
         finally:
             self._log.close()
+        return time.monotonic() - started

@@ -31,6 +31,8 @@ class Target:
         return [sys.executable, "-m", self.app, "--port", str(port)]
 
 
+# django-eventstream runs last: its thread per stream and its storm load the machine
+# for a while after it stops.
 TARGETS = {
     t.key: t
     for t in (
@@ -52,14 +54,6 @@ TARGETS = {
             recovers=True,
             ours=True,
         ),
-        Target(
-            "eventstream",
-            "django-eventstream (daphne)",
-            "daphne",
-            "bench.eventstream_asgi:application",
-            "bench.eventstream_settings",
-            recovers=True,
-        ),
         Target("starlette", "sse-starlette (uvicorn)", "uvicorn", "bench.starlette_app:app"),
         Target(
             "naive",
@@ -69,6 +63,14 @@ TARGETS = {
             "bench.naive_settings",
         ),
         Target("floor", "bare asyncio floor", "asyncio", "bench.floor"),
+        Target(
+            "eventstream",
+            "django-eventstream (daphne)",
+            "daphne",
+            "bench.eventstream_asgi:application",
+            "bench.eventstream_settings",
+            recovers=True,
+        ),
     )
 }
 
@@ -100,12 +102,14 @@ def start(
     return servers
 
 
-def stop(servers: list[Server]) -> list[str]:
-    """Stop every server; the notable lines of their output."""
+def stop(servers: list[Server], timeout: float = 10.0) -> list[str]:
+    """Stop every server (SIGTERM, SIGKILL after ``timeout`` s); notable output lines."""
     problems: list[str] = []
     for server in servers:
-        server.stop()
+        took = server.stop(timeout)
         problems.extend(server.problems())
         if server.proc.returncode not in (0, -15):
-            problems.append(f"{server.name} exit status {server.proc.returncode}")
+            problems.append(
+                f"{server.name} exit status {server.proc.returncode} ({took:.1f} s after SIGTERM)"
+            )
     return problems
