@@ -11,7 +11,6 @@ request still runs on one thread, as Django expects.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +24,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django_sse import shutdown
 from django_sse.backpressure import bound_daphne_buffers
 from django_sse.conf import conf
+from django_sse.watchdog import Watchdog
 
 logger = logging.getLogger("django_sse.asgi")
 
@@ -45,26 +45,16 @@ class PooledASGIHandler(ASGIHandler):
             for i in range(count)
         ]
         self._next_executor = itertools.cycle(self.executors)
-        self.send_timeout = conf.SSE_SEND_TIMEOUT
+        self.watchdog = Watchdog(conf.SSE_SEND_TIMEOUT)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         async with ThreadSensitiveContext(executor=next(self._next_executor)):
             try:
-                await self.handle(scope, receive, _with_timeout(send, self.send_timeout))
+                await self.handle(scope, receive, self.watchdog.watch(send))
             except TimeoutError:
                 logger.warning("closed %s: the client stopped reading", scope.get("path"))
-
-
-def _with_timeout(send: Send, seconds: float) -> Send:
-    """Give up on a client that stopped reading (on servers that push back)."""
-
-    async def send_within_timeout(message: Message) -> None:
-        async with asyncio.timeout(seconds):
-            await send(message)
-
-    return send_within_timeout
 
 
 def get_asgi_application() -> PooledASGIHandler:
