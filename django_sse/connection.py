@@ -1,9 +1,11 @@
 """One open stream: replay from the log, then live frames, in exact order.
 
 Order of work: register with the hub first (live frames start queueing), replay
-from the log everything after the cursor, then drain the queue skipping what the
-replay already sent. A frame that jumps ahead is preceded by the missing events
-read from the log; an overflowed queue is replaced by a read of the log. So a
+everything after the cursor up to what the hub has delivered (from the hub's
+recent frames, else from the log), then drain the queue skipping what the
+replay already sent. A connection without a cursor starts where the hub is.
+A frame that jumps ahead is preceded by the missing events read from the log;
+an overflowed queue is replaced by a catch-up like the first. So a
 connection sees each persistent event of each stream once, in order, or gets
 ``sse:reset`` when the log no longer holds what it missed.
 """
@@ -33,7 +35,6 @@ from django_sse.wire import (
     HEARTBEAT,
     encode_comment,
     encode_event,
-    encode_id_line,
     encode_retry,
 )
 
@@ -83,9 +84,6 @@ class Connection:
             yield encode_retry(random.randint(*DRAIN_RETRY)) + encode_comment("shutting down")
             return
         try:
-            # Without a cursor the connection starts from the heads read *before* it
-            # registers: whatever commits meanwhile is replayed, never skipped.
-            start = None if self.last_event_id else await run_db(read_heads, self.streams)
             sub = await self.hub.subscribe(
                 self.streams, conf.SSE_MAX_PENDING, self.owners, self.session
             )
@@ -99,7 +97,7 @@ class Connection:
         self._signal(signals.connection_opened)
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
-            replay = await self._start(start)
+            replay = await self._start()
             yield encode_retry(conf.SSE_RETRY) + encode_comment("connected") + replay
             async for chunk in self._live(sub):
                 yield chunk
@@ -121,24 +119,26 @@ class Connection:
                 )
             )
 
-    async def _start(self, start: dict[str, int] | None) -> bytes:
-        heads = await run_db(read_heads, self.streams)
-        if start is not None:
-            self.cursor = cursors.Cursor(self.streams, start)
-            return await self._catch_up([s for s in self.streams if heads[s] > start[s]])
-        assert self.last_event_id is not None
+    async def _start(self) -> bytes:
+        # Subscribed: every event after the hub's positions reaches us live.
+        delivered = self.hub.positions(self.streams)
+        if not self.last_event_id:
+            self.cursor = cursors.Cursor(self.streams, delivered)
+            return b""
         try:
             positions = cursors.decode(self.last_event_id, self.streams)
         except cursors.InvalidCursor:
-            return await self._reset("invalid")
-        if any(positions[s] > heads[s] for s in self.streams):
-            return await self._reset("unknown")
+            return self._reset("invalid")
+        # Ahead of the hub: in flight (committed, not rung here yet) or never issued.
+        if ahead := [s for s in self.streams if positions[s] > delivered[s]]:
+            heads = await run_db(read_heads, ahead)
+            if any(positions[s] > heads[s] for s in ahead):
+                return self._reset("unknown")
         self.cursor = cursors.Cursor(self.streams, positions)
-        return await self._catch_up(self.streams)
+        return await self._catch_up([s for s in self.streams if positions[s] < delivered[s]])
 
-    async def _reset(self, reason: str) -> bytes:
-        heads = await run_db(read_heads, self.streams)
-        self.cursor = cursors.Cursor(self.streams, heads)
+    def _reset(self, reason: str) -> bytes:
+        self.cursor = cursors.Cursor(self.streams, self.hub.positions(self.streams))
         data = json.dumps({"reason": reason})
         return encode_event(data, RESET_EVENT, self.cursor.encode())
 
@@ -147,10 +147,14 @@ class Connection:
         out: list[bytes] = []
         try:
             for stream in streams:
+                kept = self.hub.recent_after(stream, self.cursor.positions[stream])
+                if kept is not None:
+                    out.extend(self._emit(stream, seq, frame) for seq, frame in kept)
+                    continue
                 while rows := await self._read(stream, REPLAY_BATCH):
                     out.extend(self._emit(stream, seq, encode_event(d, e)) for seq, e, d in rows)
         except _Pruned:
-            return await self._reset("expired")
+            return self._reset("expired")
         return b"".join(out)
 
     async def _read(self, stream: str, limit: int) -> list[tuple[int, str, str]]:
@@ -162,7 +166,7 @@ class Connection:
 
     def _emit(self, stream: str, seq: int, frame: bytes) -> bytes:
         self.cursor.advance(stream, seq)
-        return encode_id_line(self.cursor.encode()) + frame
+        return self.cursor.id_line() + frame
 
     async def _live(self, sub: Subscription) -> AsyncIterator[bytes]:
         loop = self.hub.loop
@@ -213,7 +217,7 @@ class Connection:
         try:
             rows = await self._read(stream, seq - self.cursor.positions[stream] - 1)
         except _Pruned:
-            return await self._reset("expired")
+            return self._reset("expired")
         out = [self._emit(stream, s, encode_event(d, e)) for s, e, d in rows]
         if self.cursor.positions[stream] == seq - 1:
             out.append(self._emit(stream, seq, frame))

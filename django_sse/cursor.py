@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 MAX_CURSOR_LENGTH = 128  # bytes
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -21,6 +22,7 @@ class InvalidCursor(ValueError):
     """The cursor is malformed or belongs to another set of streams."""
 
 
+@lru_cache(maxsize=8192)  # every connection on a stream encodes the same numbers
 def _base36(number: int) -> str:
     if number == 0:
         return "0"
@@ -56,6 +58,17 @@ class Cursor:
 
     def encode(self) -> str:
         return self._tag + "." + ".".join(self._parts)
+
+    def id_line(self) -> bytes:
+        """The ``id:`` line of the current position (shared bytes for one stream)."""
+        if len(self._parts) == 1:
+            return _single_id_line(self._tag, self._parts[0])
+        return b"id: " + self.encode().encode() + b"\n"
+
+
+@lru_cache(maxsize=4096)  # connections that follow one stream share their id lines
+def _single_id_line(tag: str, part: str) -> bytes:
+    return b"id: " + tag.encode() + b"." + part.encode() + b"\n"
 
 
 def decode(value: str, streams: Iterable[str]) -> dict[str, int]:

@@ -6,7 +6,9 @@ goes, so the layer never does per-connection work. It delivers every stream's
 persistent events to local subscriptions in sequence order without gaps: a ring
 that jumps ahead, a lost ring found by the periodic head check, or a layer
 outage each make it read the missing events from the log once for the whole
-process.
+process. A stream nobody here reads any more lingers for ``LINGER`` seconds
+(still joined, still delivering into its recent frames) so that clients coming
+back together find it warm: no join, no log read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django_sse.db import run_db
 from django_sse.keepalive import PING_TYPE, Keepalive
 from django_sse.limits import Quota
 from django_sse.models import read_after, read_heads
+from django_sse.recent import RecentFrames
 from django_sse.streams import group_name
 from django_sse.subscription import Subscription
 from django_sse.wire import encode_event
@@ -40,10 +43,11 @@ BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
 LAYER_TIMEOUT = 5.0  # seconds a group_add/discard may take (an unreachable Redis hangs)
 REPAIR_BATCH = 500  # events read from the log per query
+LINGER = 30.0  # seconds a stream stays joined after its last local connection left
 
 
 class _StreamState:
-    __slots__ = ("name", "subs", "last", "wanted", "repairing", "ready")
+    __slots__ = ("name", "subs", "last", "wanted", "repairing", "ready", "recent", "linger")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -52,6 +56,8 @@ class _StreamState:
         self.wanted = 0  # highest seq known to be committed
         self.repairing = False
         self.ready: asyncio.Task[None] | None = None
+        self.recent = RecentFrames(conf.SSE_MAX_EVENTS_PER_STREAM)  # for reconnects
+        self.linger: asyncio.TimerHandle | None = None  # set while nobody reads it
 
 
 class Hub:
@@ -69,6 +75,7 @@ class Hub:
         self.quota = Quota()
         self.draining = False
         self.received_at = 0.0  # monotonic time of the last message received
+        self.linger = LINGER
 
     # Connections ----------------------------------------------------------
 
@@ -98,6 +105,9 @@ class Hub:
             if state is None:
                 state = self._streams[name] = _StreamState(name)
                 state.ready = self.spawn(self._join(state))
+            elif state.linger is not None:
+                state.linger.cancel()
+                state.linger = None
             state.subs.add(sub)
             assert state.ready is not None
             joins.append(asyncio.shield(state.ready))
@@ -120,14 +130,43 @@ class Hub:
                 continue
             state.subs.discard(sub)
             if not state.subs:
-                del self._streams[name]
-                self._leaving[name] = self.spawn(self._leave(state))
+                if self.linger > 0 and state.last is not None:
+                    state.linger = self.loop.call_later(self.linger, self._retire, state)
+                else:
+                    self._retire(state)
+
+    def _retire(self, state: _StreamState) -> None:
+        state.linger = None
+        if not state.subs and self._streams.get(state.name) is state:
+            del self._streams[state.name]
+            self._leaving[state.name] = self.spawn(self._leave(state))
+
+    def positions(self, streams: Iterable[str]) -> dict[str, int]:
+        """The last seq delivered here on each of a subscription's streams.
+
+        Every later event reaches the subscription live, so this is where a
+        connection without a cursor starts, read without touching the log.
+        """
+        positions = {}
+        for name in streams:
+            last = self._streams[name].last
+            assert last is not None, "positions() of a stream not joined"
+            positions[name] = last
+        return positions
+
+    def recent_after(self, stream: str, position: int) -> list[tuple[int, bytes]] | None:
+        """The frames after ``position`` if the hub still holds all of them, else None."""
+        state = self._streams.get(stream)
+        if state is None:
+            return None
+        return state.recent.after(position, self.loop.time() - conf.SSE_EVENT_TTL)
 
     def stats(self) -> dict[str, int]:
         subs = {sub for state in self._streams.values() for sub in state.subs}
         return {
             "subscriptions": len(subs),
-            "streams": len(self._streams),
+            "streams": sum(1 for state in self._streams.values() if state.subs),
+            "lingering": sum(1 for state in self._streams.values() if not state.subs),
             "leaving": len(self._leaving),
             "tasks": len(self._tasks),
             **self.counters,
@@ -243,6 +282,8 @@ class Hub:
                 self.counters["ended"] += 1
 
     def _fan_out(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
+        if seq is not None:
+            state.recent.add(seq, frame, self.loop.time())
         for sub in state.subs:
             sub.push(state.name, seq, frame)
         self.counters["deliveries"] += len(state.subs)
@@ -264,6 +305,7 @@ class Hub:
                 rows = await run_db(read_after, state.name, state.last, REPAIR_BATCH)
                 if not rows:  # pruned meanwhile: connections will reset
                     state.last = state.wanted
+                    state.recent.clear()
                     break
                 for seq, event, data in rows:
                     state.last = seq

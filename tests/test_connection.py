@@ -67,7 +67,7 @@ async def test_a_database_outage_at_connect_is_a_retry_and_a_clean_close(
     def down(streams: list[str]) -> dict[str, int]:
         raise OperationalError("the database is restarting")
 
-    monkeypatch.setattr("django_sse.connection.read_heads", down)
+    monkeypatch.setattr("django_sse.hub.read_heads", down)  # joining reads the head
     chunks = [chunk async for chunk in Connection(hub, ["broadcast"], None).events()]
     assert chunks == [b"retry: 3000\n\n: unavailable, retry\n\n"]
     assert hub.stats()["subscriptions"] == 0

@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from django_sse.hub import Hub
 from django_sse.limits import LimitExceeded
+from django_sse.models import Event
 from django_sse.subscription import Subscription
 from tests.hubkit import FlakyLayer, collect, eventually, ring, store
 
@@ -73,6 +74,7 @@ async def test_layer_outage_rejoins_groups_and_replays_from_the_log(hub: Hub) ->
 
 async def test_last_unsubscribe_leaves_the_group(hub: Hub) -> None:
     layer: FlakyLayer = hub.layer
+    hub.linger = 0
     a = await hub.subscribe(["topic:t"], 10)
     b = await hub.subscribe(["topic:t"], 10)
     hub.unsubscribe(a)
@@ -172,3 +174,38 @@ async def test_pings_dropped_while_the_receiver_is_busy_mean_a_resync_not_a_rest
     while not any(f[1] == 1 for f in frames):
         frames += await collect(sub, 1, timeout=5)
     assert hub.counters["pings_lost"] == 0  # no receiver restart, no rejoin
+
+
+async def test_a_stream_lingers_joined_after_its_last_connection_and_keeps_its_frames(
+    hub: Hub,
+) -> None:
+    layer: FlakyLayer = hub.layer
+    hub.unsubscribe(await hub.subscribe(["topic:l"], 10))
+    assert hub.stats()["streams"] == 0 and hub.stats()["lingering"] == 1
+    assert hub.channel in layer.groups["sse.topic.l"]
+    seqs = await store("topic:l", "a", "b")
+    for seq in seqs:
+        await ring(hub, "topic:l", seq, f"#{seq}")
+    await eventually(lambda: hub.recent_after("topic:l", 1) == [(2, b"data: #2\n\n")])
+    adds = layer.group_adds.count("sse.topic.l")
+    sub = await hub.subscribe(["topic:l"], 10)  # back while it lingers: no new join
+    assert layer.group_adds.count("sse.topic.l") == adds
+    assert hub.positions(sub.streams) == {"topic:l": seqs[-1]}
+    assert hub.recent_after("topic:l", 0) == [(1, b"data: #1\n\n"), (2, b"data: #2\n\n")]
+    assert hub.recent_after("topic:l", 2) == []
+    hub.linger = 0.05
+    hub.unsubscribe(sub)
+    await eventually(lambda: "sse.topic.l" not in layer.groups)
+    assert hub.stats()["lingering"] == 0 and hub.recent_after("topic:l", 0) is None
+
+
+async def test_recent_frames_start_over_when_the_hub_skips_pruned_events(hub: Hub) -> None:
+    sub = await hub.subscribe(["topic:p"], 100)
+    seqs = await store("topic:p", "a", "b", "c")
+    await ring(hub, "topic:p", seqs[0], "a")
+    await collect(sub, 1)
+    await Event.objects.filter(stream="topic:p", seq__lte=2).adelete()
+    await ring(hub, "topic:p", seqs[2], "c")  # jumps; the log lost b: the hub skips
+    await collect(sub, 1)
+    assert hub.recent_after("topic:p", 0) is None  # 1 kept, 2 never: not a run from 0
+    assert hub.positions(sub.streams) == {"topic:p": 3}
