@@ -1,37 +1,86 @@
-"""Short bursts of database work from async code that hold nothing afterwards.
+"""Short bursts of database work from async code, on a few threads of our own.
 
 An open stream must hold neither a thread nor a database connection while it
-waits. Each burst runs on a pooled worker thread and closes that thread's
-connections (per ``CONN_MAX_AGE``) before returning, in the same thread: closing
-from anywhere else would close some other thread's connection.
+waits. Each burst (a head read, a replay, a sync ``SSE_AUTHORIZE`` hook) runs
+on one of ``DB_THREADS`` threads, and each of them keeps its connection from
+one burst to the next: a process holds at most ``DB_THREADS`` connections for
+its streams, however many are open, and a reconnect storm does not open and
+close one per query. A connection is closed after an error that made it
+unusable, when a burst leaves a transaction open, or when it has been idle for
+``IDLE_CHECK`` seconds and no longer answers (the database restarted).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+DB_THREADS = 4  # threads (and so database connections) for streams, per process
+IDLE_CHECK = 5.0  # seconds idle after which a connection is checked before use
 
-def _closing(fn: Callable[P, R]) -> Callable[P, R]:
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            close_old_connections()
+_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="django-sse-db")
+_local = threading.local()
 
-    return run
+
+def _check_idle() -> None:
+    """Close this thread's connections that died while idle (the server restarted)."""
+    now = time.monotonic()
+    if now - getattr(_local, "used_at", now) > IDLE_CHECK:
+        for conn in connections.all(initialized_only=True):
+            if conn.connection is not None and not conn.is_usable():
+                conn.close()
+    _local.used_at = now
+
+
+def _tidy() -> None:
+    """Keep this thread's connections for the next burst unless they are unfit."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        left_open = conn.in_atomic_block or not conn.get_autocommit()
+        if left_open or (conn.errors_occurred and not conn.is_usable()):
+            conn.close()
+        else:
+            conn.errors_occurred = False
+
+
+def _burst(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    _check_idle()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _tidy()
 
 
 async def run_db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run ``fn`` on a worker thread, releasing its connection afterwards."""
-    return await sync_to_async(_closing(fn), thread_sensitive=False)(*args, **kwargs)
+    """Run ``fn`` on one of the database threads (in a copy of this context)."""
+    loop = asyncio.get_running_loop()
+    burst: Callable[[], R] = partial(_burst, fn, *args, **kwargs)
+    return await loop.run_in_executor(_executor, contextvars.copy_context().run, burst)
+
+
+def close_connections() -> None:
+    """Close the connections the database threads keep (tests, before dropping a database)."""
+    barrier = threading.Barrier(DB_THREADS, timeout=10)
+
+    def close() -> None:
+        barrier.wait()  # one job per thread: each waits until all threads hold one
+        connections.close_all()
+
+    for future in [_executor.submit(close) for _ in range(DB_THREADS)]:
+        future.result()
 
 
 async def release_request_connections() -> None:
