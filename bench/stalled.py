@@ -36,7 +36,9 @@ async def stalled(port: int) -> socket.socket:
     sock.setblocking(False)
     loop = asyncio.get_running_loop()
     await loop.sock_connect(sock, ("127.0.0.1", port))
-    await loop.sock_sendall(sock, b"GET /events/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    await loop.sock_sendall(
+        sock, b"GET /events/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
+    )
     return sock
 
 
