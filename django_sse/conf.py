@@ -1,6 +1,10 @@
-"""Every ``SSE_*`` setting, read live so ``override_settings`` just works.
+"""Every ``SSE_*`` setting, cached until Django says it changed.
 
 Nothing else in the package reads ``SSE_*`` names from ``django.conf.settings``.
+Values are read on first use and kept: some are read per event chunk, and an unset
+setting costs Django's ``LazySettings`` a raised and caught ``AttributeError`` on
+every read. ``override_settings`` (and pytest-django's ``settings`` fixture) send
+``setting_changed``, which drops the cached value.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 DEFAULTS: dict[str, Any] = {
@@ -31,15 +36,29 @@ DEFAULTS: dict[str, Any] = {
     "SSE_LIMIT_RETRY": 30000,  # milliseconds a refused-for-limit client waits
     "SSE_CORS_ALLOWED_ORIGINS": [],  # exact origins allowed to subscribe cross-origin
     "SSE_MAX_BUFFERED_BYTES": 1048576,  # bytes daphne may hold unread for one client
+    "SSE_FAST_PATH": True,  # the pooled handler serves the endpoint without thread hops
+    "SSE_FAST_PATH_MIDDLEWARE": [],  # dotted paths, besides Django's own, safe to run inline
 }
+
+_UNREAD = object()
 
 
 class Settings:
     """Typed access to the ``SSE_*`` settings with their defaults."""
 
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
     def raw(self, name: str) -> Any:
         """The setting as configured (or its default), before any conversion."""
-        return getattr(django_settings, name, DEFAULTS[name])
+        value = self._cache.get(name, _UNREAD)
+        if value is _UNREAD:
+            value = self._cache[name] = getattr(django_settings, name, DEFAULTS[name])
+        return value
+
+    def forget(self, name: str) -> None:
+        """Drop a cached value: the next read goes to Django's settings again."""
+        self._cache.pop(name, None)
 
     @property
     def SSE_CHANNEL_LAYER(self) -> str:
@@ -118,5 +137,20 @@ class Settings:
     def SSE_MAX_BUFFERED_BYTES(self) -> int:
         return int(self.raw("SSE_MAX_BUFFERED_BYTES"))
 
+    @property
+    def SSE_FAST_PATH(self) -> bool:
+        return bool(self.raw("SSE_FAST_PATH"))
+
+    @property
+    def SSE_FAST_PATH_MIDDLEWARE(self) -> list[str]:
+        return [str(path) for path in self.raw("SSE_FAST_PATH_MIDDLEWARE")]
+
 
 conf = Settings()
+
+
+def _forget_changed_setting(*, setting: str, **kwargs: Any) -> None:
+    conf.forget(setting)
+
+
+setting_changed.connect(_forget_changed_setting, dispatch_uid="django_sse.conf")
