@@ -26,17 +26,24 @@ def buffered_bytes(transport: Any) -> int:
 
 
 def bound_daphne_buffers() -> bool:
-    """Patch daphne's request to abort connections over the limit (once; idempotent)."""
+    """Patch daphne's request to abort connections over the limit (once; idempotent).
+
+    The same wrapper sends body chunks straight to the socket when it can
+    (:mod:`django_sse.writethrough`); what the socket does not take is what counts.
+    """
     try:
         from daphne.http_protocol import WebRequest
     except ImportError:
         return False
     if getattr(WebRequest.handle_reply, "_django_sse_bounded", False):
         return True
+    from django_sse.writethrough import write_body_now
+
     original = WebRequest.handle_reply
 
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
-        original(self, message)
+        if not write_body_now(self, message):
+            original(self, message)
         transport = getattr(getattr(self, "channel", None), "transport", None)
         if message.get("type") != "http.response.body" or transport is None:
             return
