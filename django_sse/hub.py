@@ -24,16 +24,15 @@ from typing import Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
-from django_sse import shutdown
+from django_sse import repair, shutdown
 from django_sse.conf import conf
 from django_sse.db import run_db
 from django_sse.keepalive import PING_TYPE, Keepalive
 from django_sse.limits import Quota
-from django_sse.models import read_after, read_heads
+from django_sse.models import read_heads
 from django_sse.recent import RecentFrames
 from django_sse.streams import group_name
 from django_sse.subscription import Subscription
-from django_sse.wire import encode_event
 
 logger = logging.getLogger("django_sse.hub")
 
@@ -42,7 +41,6 @@ CLOSE_TYPE = "sse.close"  # end a stream's local connections (of one session, if
 BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
 LAYER_TIMEOUT = 5.0  # seconds a group_add/discard may take (an unreachable Redis hangs)
-REPAIR_BATCH = 500  # events read from the log per query
 LINGER = 30.0  # seconds a stream stays joined after its last local connection left
 
 
@@ -288,44 +286,14 @@ class Hub:
             sub.push(state.name, seq, frame)
         self.counters["deliveries"] += len(state.subs)
 
-    # Repair from the log --------------------------------------------------
+    # Repair from the log (django_sse.repair) ----------------------------
 
     def _want(self, state: _StreamState, seq: int) -> None:
-        state.wanted = max(state.wanted, seq)
-        if not state.repairing:
-            state.repairing = True
-            self.spawn(self._repair(state))
-
-    async def _repair(self, state: _StreamState) -> None:
-        try:
-            while self._streams.get(state.name) is state:
-                assert state.last is not None
-                if state.last >= state.wanted:
-                    break
-                rows = await run_db(read_after, state.name, state.last, REPAIR_BATCH)
-                if not rows:  # pruned meanwhile: connections will reset
-                    state.last = state.wanted
-                    state.recent.clear()
-                    break
-                for seq, event, data in rows:
-                    state.last = seq
-                    self._fan_out(state, seq, encode_event(data, event))
-                self.counters["repaired"] += len(rows)
-        except Exception:
-            logger.warning("reading %s from the log failed", state.name, exc_info=True)
-        finally:
-            state.repairing = False
+        repair.want(self, state, seq)
 
     async def resync(self) -> None:
         """Compare every joined stream with its head in the log; fetch what is missing."""
-        joined = [n for n, s in self._streams.items() if s.last is not None]
-        if not joined:
-            return
-        heads = await run_db(read_heads, joined)
-        for name, head in heads.items():
-            state = self._streams.get(name)
-            if state is not None and state.last is not None and head > state.last:
-                self._want(state, head)
+        await repair.resync(self)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run ``coro`` as a task of the hub, outside any request's context."""
