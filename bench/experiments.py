@@ -5,9 +5,12 @@ call :func:`apply` before it builds the handler. Each patch is the smallest
 change that shows what the real one would buy; none is meant to be shipped as is
 (see docs/benchmarks.md for the proposed changes to django_sse/).
 
-- ``notimeout``: no ``asyncio.timeout`` around each send (``asgi._with_timeout``).
-- ``wheel``: ``Subscription.wait`` without a timer per wait; one ticker per loop
-  wakes subscriptions whose heartbeat or age deadline has passed (0.5 s grain).
+- ``notimeout``: no send timeout at all (not even ``django_sse.watchdog``, which
+  replaced ``asyncio.timeout`` around each send): what the watchdog still costs.
+- ``wheel``: ``Subscription.wait`` without a timer per wait; now in the core
+  (``django_sse.ticker``), so a no-op kept for old command lines.
+- ``sendtimer``, ``waittimer``: back to the timer per send (``asyncio.timeout``)
+  and per wait (``call_later``) that the watchdog and the ticker replaced.
 - ``idcache``: one ``id:`` line per (stream, seq) for single-stream connections,
   shared by all of them, instead of a cursor encoding per event per connection.
 - ``hubheads``: a connection reads the heads of streams its hub already follows
@@ -22,12 +25,20 @@ change that shows what the real one would buy; none is meant to be shipped as is
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
-PATCHES = ("notimeout", "wheel", "idcache", "hubheads", "keepdb", "leanmw", "writethrough")
-TICK = 0.5  # seconds: the wheel's grain
+PATCHES = (
+    "notimeout",
+    "wheel",
+    "idcache",
+    "hubheads",
+    "keepdb",
+    "leanmw",
+    "writethrough",
+    "sendtimer",
+    "waittimer",
+)
 
 
 def apply(names: list[str]) -> None:
@@ -38,42 +49,49 @@ def apply(names: list[str]) -> None:
 
 
 def _notimeout() -> None:
-    from django_sse import asgi
+    from django_sse.watchdog import Watchdog
 
-    def no_timeout(send: Any, seconds: float) -> Any:
+    def bare(self: Watchdog, send: Any) -> Any:
         return send
 
-    asgi._with_timeout = no_timeout
+    Watchdog.watch = bare  # type: ignore[method-assign]
 
 
 def _wheel() -> None:
-    from django_sse.subscription import Subscription
+    """In the core since: ``django_sse.ticker`` (one timer per loop, none per wait)."""
 
-    deadlines: dict[Subscription, float] = {}
-    tickers: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
-    async def tick(loop: asyncio.AbstractEventLoop) -> None:
-        while True:
-            await asyncio.sleep(TICK)
-            now = loop.time()
-            for sub, deadline in list(deadlines.items()):
-                waiter = sub._waiter
-                if deadline <= now and waiter is not None and not waiter.done():
-                    waiter.set_result(None)
+def _sendtimer() -> None:
+    import asyncio
+
+    from django_sse.watchdog import Watchdog
+
+    def with_timeout(self: Watchdog, send: Any) -> Any:
+        async def send_within_timeout(message: Any) -> None:
+            async with asyncio.timeout(self.timeout):
+                await send(message)
+
+        return send_within_timeout
+
+    Watchdog.watch = with_timeout  # type: ignore[method-assign]
+
+
+def _waittimer() -> None:
+    import asyncio
+
+    from django_sse.subscription import Subscription, _wake
 
     async def wait(self: Subscription, timeout: float) -> None:
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()
-        if loop not in tickers:
-            tickers[loop] = loop.create_task(tick(loop))
         waiter = self._waiter = loop.create_future()
-        deadlines[self] = loop.time() + timeout
+        timer = loop.call_later(timeout, _wake, waiter)
         try:
             await waiter
         finally:
+            timer.cancel()
             self._waiter = None
-            deadlines.pop(self, None)
 
     Subscription.wait = wait  # type: ignore[method-assign]
 

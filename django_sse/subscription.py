@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import math
+
+from django_sse.ticker import Ticker, ticker_for
 
 Frame = tuple[str, int | None, bytes]  # (stream, seq or None if ephemeral, bytes)
 
@@ -30,6 +33,9 @@ class Subscription:
         "ended",
         "_queue",
         "_waiter",
+        "_deadline",
+        "_watched_from",
+        "__weakref__",  # the ticker's heap holds subscriptions weakly
     )
 
     def __init__(
@@ -48,6 +54,8 @@ class Subscription:
         self.ended = ""  # why it was told to end ("logout", "shutdown"); then it closes
         self._queue: list[Frame] = []
         self._waiter: asyncio.Future[None] | None = None
+        self._deadline = 0.0  # when the current (or last) wait ends, in loop time
+        self._watched_from = math.inf  # the ticker ends waits ending at or after this
 
     def push(self, stream: str, seq: int | None, frame: bytes) -> None:
         if self.overflowed:
@@ -80,10 +88,23 @@ class Subscription:
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()
+        deadline = self._deadline = loop.time() + timeout
+        if deadline < self._watched_from:  # else the ticker's entry covers it already
+            self._watched_from = ticker_for(loop).watch(self, deadline, timeout)
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(timeout, _wake, waiter)
         try:
             await waiter
         finally:
-            timer.cancel()
             self._waiter = None
+
+    def due(self, ticker: Ticker, watched_from: float, now: float) -> None:
+        """The ticker's entry came due: end the wait if its deadline has passed."""
+        if watched_from != self._watched_from:
+            return  # an earlier entry, made since, took over
+        self._watched_from = math.inf
+        if self._waiter is None:
+            return  # not waiting: the next wait makes a new entry
+        if self._deadline <= now:
+            _wake(self._waiter)
+        else:  # it waited again since the entry was made
+            self._watched_from = ticker.watch(self, self._deadline, self._deadline - now)

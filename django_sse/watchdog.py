@@ -78,14 +78,15 @@ class WatchedSend:
         self.send = send
         self.pending = pending
         self.started = 0.0  # time.monotonic() when the pending send started
-        self.task: asyncio.Task[Any] | None = None  # the task that awaits it
+        self.task: asyncio.Task[Any] | None = None  # the task that sends
         self.expired = False  # cancelled by the watchdog
         self.cancelling = 0  # the task's cancellation count before that
 
     async def __call__(self, message: Message) -> None:
         pending = self.pending
+        if self.task is None:  # Django sends a response from one task (current_task is slow)
+            self.task = asyncio.current_task()
         self.started = time.monotonic()
-        self.task = asyncio.current_task()
         pending.sends.add(self)
         if not pending.armed:
             pending.arm()
