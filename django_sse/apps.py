@@ -14,7 +14,8 @@ class DjangoSseConfig(AppConfig):
 
         from django_sse.auth import close_streams_on_logout
         from django_sse.checks import CHECKS, TAG
+        from django_sse.fastpath_checks import check_fast_path
 
-        for check in CHECKS:
+        for check in (*CHECKS, check_fast_path):
             register(check, TAG)
         user_logged_out.connect(close_streams_on_logout, dispatch_uid="django_sse.logout")

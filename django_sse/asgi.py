@@ -24,6 +24,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django_sse import shutdown
 from django_sse.backpressure import bound_daphne_buffers
 from django_sse.conf import conf
+from django_sse.fastpath import FastPath
 from django_sse.watchdog import Watchdog
 
 logger = logging.getLogger("django_sse.asgi")
@@ -46,6 +47,7 @@ class PooledASGIHandler(ASGIHandler):
         ]
         self._next_executor = itertools.cycle(self.executors)
         self.watchdog = Watchdog(conf.SSE_SEND_TIMEOUT)
+        self.fast_path = FastPath.for_handler(self)  # None: every request takes Django's path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,6 +57,12 @@ class PooledASGIHandler(ASGIHandler):
                 await self.handle(scope, receive, self.watchdog.watch(send))
             except TimeoutError:
                 logger.warning("closed %s: the client stopped reading", scope.get("path"))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is not None and self.fast_path.serves(scope):
+            await self.fast_path.handle(scope, receive, send)
+        else:
+            await super().handle(scope, receive, send)
 
 
 def get_asgi_application() -> PooledASGIHandler:

@@ -264,6 +264,12 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         lambda v: isinstance(v, list | tuple) and all(_is_origin(o) for o in v),
     ),
     "SSE_MAX_BUFFERED_BYTES": ("E020", "an int of bytes >= 1", lambda v: _is_int(v, 1)),
+    "SSE_FAST_PATH": ("E021", "True or False", lambda v: isinstance(v, bool)),
+    "SSE_FAST_PATH_MIDDLEWARE": (
+        "E022",
+        "a list of dotted paths of middleware classes",
+        lambda v: isinstance(v, list | tuple) and all(isinstance(p, str) for p in v),
+    ),
 }
 
 

@@ -11,7 +11,6 @@ from django.http import (
     HttpResponseBase,
     HttpResponseForbidden,
     HttpResponseNotAllowed,
-    StreamingHttpResponse,
 )
 from django.views.decorators.csrf import csrf_exempt
 
@@ -19,6 +18,7 @@ from django_sse.auth import denied_streams
 from django_sse.conf import conf
 from django_sse.connection import Connection
 from django_sse.db import release_request_connections
+from django_sse.fastpath import StreamResponse
 from django_sse.hub import get_hub
 from django_sse.streams import session_digest, streams_for
 
@@ -75,7 +75,8 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     if not request.accepts(CONTENT_TYPE):
         return HttpResponse("This endpoint serves text/event-stream.", status=406)
     user = await request.auser()
-    await release_request_connections()
+    if getattr(getattr(request, "session", None), "session_key", None) is not None:
+        await release_request_connections()  # the session and user lookups' connection
     if not user.is_authenticated and not conf.SSE_ALLOW_ANONYMOUS:
         return HttpResponseForbidden("Authentication required.")
     try:
@@ -94,5 +95,5 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         owners=_owners(request, user),
         session=_session(request, user),
     )
-    response = StreamingHttpResponse(connection.events(), content_type=CONTENT_TYPE)
+    response = StreamResponse(connection.events(), content_type=CONTENT_TYPE)
     return _with_headers(request, response)

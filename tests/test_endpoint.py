@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.conftest import ServerFactory
 from tests.services import Backend, Server
 from tests.sse_client import Client, broadcast, to_topic, to_user
@@ -153,3 +155,29 @@ async def test_max_connection_age_closes_cleanly_with_cursor(
         assert reader.closed
         assert events[-1].data == "before close"
         await client.wait_hub(subscriptions=0)
+
+
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+async def test_both_request_paths_serve_a_user_the_same_stream(
+    sqlite_backend: Backend, start_server: ServerFactory, kind: str
+) -> None:
+    """``SSE_FAST_PATH`` on (the default) and off: the same answer, one without thread hops."""
+    answers = []
+    for fast in (True, False):
+        server = start_server(sqlite_backend, kind, SSE_FAST_PATH=fast)
+        async with Client(server.url) as client:
+            pk = await client.login(name())
+            async with client.stream() as reader:
+                stats = await client.wait_hub(subscriptions=1)
+                await client.publish(to_user(pk, "mine"))
+                (event,) = await reader.events(1)
+                headers = dict(reader.response.headers)
+            await client.wait_hub(subscriptions=0, streams=0)
+        for varying in ("date", "server"):
+            headers.pop(varying, None)
+        taken: int | None = stats["fast_path"]
+        answers.append((taken, event.data, reader.raw.partition(b"id:")[0], headers))
+    (fast_path, *fast_answer), (slow_path, *slow_answer) = answers
+    assert (fast_path, slow_path) == (1, None)
+    assert fast_answer == slow_answer
+    assert fast_answer[:2] == ["mine", b"retry: 3000\n\n: connected\n\n"]

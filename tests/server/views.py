@@ -70,7 +70,10 @@ async def publish(request: HttpRequest) -> JsonResponse:
 
 
 async def hub(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(get_hub().stats())
+    from tests.server.asgi import application  # the server's handler, imported by now
+
+    fast_path = application.fast_path  # streams served without Django's thread hops
+    return JsonResponse({**get_hub().stats(), "fast_path": fast_path and fast_path.requests})
 
 
 @csrf_exempt

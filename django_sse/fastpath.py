@@ -1,0 +1,224 @@
+"""The stream endpoint without Django's thread hops (``SSE_FAST_PATH``, on by default).
+
+Most of what opening a stream costs under Django's ``ASGIHandler`` is its request
+path: two ``sync_to_async`` hops per middleware, a ``TaskGroup`` per request, the
+``StreamingHttpResponse`` wrappers around every chunk, and a request and response
+kept alive for the stream's whole life. For a request whose path resolves to
+``django_sse.views.stream``, :class:`FastPath` does what ``ASGIHandler.handle``
+does, except that
+
+- the middleware's hooks run on the event loop (``django_sse.inline_middleware``);
+- the stream's bytes go from the connection's generator straight to ``send``
+  (:class:`StreamResponse`), and the request and response are let go once the
+  headers are sent;
+- one task waits for ``http.disconnect`` and then cancels the stream, as Django does.
+
+The rest is Django's own code: the request class, the signals, the view with all
+its checks, exception responses, and ``send_response`` for any other answer (403,
+``HEAD``, a stream whose body a middleware wrapped). See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.signals import request_finished, request_started
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.urls import URLResolver, get_resolver, set_script_prefix, set_urlconf
+from django.utils.log import log_response
+
+from django_sse.conf import conf
+from django_sse.inline_middleware import InlineChain, NotInline, load_layers
+
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+RESOLVED_PATHS = 512  # paths whose answer (the stream or not) is remembered
+
+
+class StreamResponse(StreamingHttpResponse):
+    """The endpoint's stream; ``events`` is its body as the view made it.
+
+    ``events`` becomes None when a middleware replaces the body (``GZipMiddleware``):
+    the fast path then sends that body Django's way.
+    """
+
+    def __init__(self, events: AsyncGenerator[bytes], **kwargs: Any) -> None:
+        super().__init__(events, **kwargs)
+        self.events: AsyncGenerator[bytes] | None = events
+
+    def _set_streaming_content(self, value: Any) -> None:
+        self.events = None
+        super()._set_streaming_content(value)  # type: ignore[misc]
+
+
+class FastPath:
+    """``ASGIHandler.handle`` for the stream endpoint, on behalf of ``handler``."""
+
+    def __init__(self, handler: ASGIHandler) -> None:
+        from django_sse.views import stream  # the endpoint (views needs the apps ready)
+
+        self.handler = handler
+        self.chain = InlineChain(handler, load_layers(list(settings.MIDDLEWARE)))
+        self.view = stream
+        self.requests = 0  # taken by the fast path, for tests and curious operators
+
+    @classmethod
+    def for_handler(cls, handler: ASGIHandler) -> FastPath | None:
+        """The fast path, or None: ``SSE_FAST_PATH`` is off or a middleware is not inline."""
+        if not conf.SSE_FAST_PATH:
+            return None
+        try:
+            return cls(handler)
+        except NotInline:
+            return None
+
+    def serves(self, scope: Scope) -> bool:
+        """Does this request's path resolve to the endpoint (``ROOT_URLCONF``)?"""
+        resolver = get_resolver(settings.ROOT_URLCONF)
+        return _resolves_to(resolver, _path_info(scope), self.view)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.requests += 1
+        events = await self._respond(scope, receive, send)
+        if events is not None:  # the head is sent; nothing of the request is kept
+            await until_disconnect(_pump(events, send, type(self.handler)), receive)
+            await request_finished.asend(sender=type(self.handler))
+
+    async def _respond(
+        self, scope: Scope, receive: Receive, send: Send
+    ) -> AsyncGenerator[bytes] | None:
+        """Answer, or send the stream's head and return its body to send."""
+        try:
+            body_file = await self.handler.read_body(receive)
+        except RequestAborted:
+            return None
+        with contextlib.closing(body_file):
+            set_script_prefix(get_script_prefix(scope))
+            await request_started.asend(sender=type(self.handler), scope=scope)
+            request, response = self.handler.create_request(scope, body_file)
+            if request is not None:
+                response = await self._get_response(request)
+            assert response is not None
+            if isinstance(response, StreamResponse) and response.events is not None:
+                await send(start_message(response))
+                _release(response)
+                return response.events
+            if response.streaming:
+                await until_disconnect(self.handler.send_response(response, send), receive)
+            else:
+                await self.handler.send_response(response, send)
+            await sync_to_async(response.close)()
+            return None
+
+    async def _get_response(self, request: HttpRequest) -> HttpResponseBase:
+        """``BaseHandler.get_response_async`` over the inline middleware."""
+        set_urlconf(settings.ROOT_URLCONF)
+        response = await self.chain(request)
+        _closers(response).append(request.close)
+        response._handler_class = type(self.handler)  # type: ignore[attr-defined]
+        if response.status_code >= 400:
+            await sync_to_async(log_response, thread_sensitive=False)(
+                "%s: %s",
+                response.reason_phrase,
+                request.path,
+                response=response,  # type: ignore[arg-type]
+                request=request,
+            )
+        return response
+
+
+@functools.lru_cache(maxsize=RESOLVED_PATHS)
+def _resolves_to(resolver: URLResolver, path_info: str, view: object) -> bool:
+    try:
+        return resolver.resolve(path_info).func is view
+    except Exception:  # Resolver404 and the like: Django's own path answers those
+        return False
+
+
+def _path_info(scope: Scope) -> str:
+    """``ASGIRequest.path_info``, from the scope alone."""
+    path: str = scope["path"]
+    script_name = get_script_prefix(scope).rstrip("/")
+    if script_name and (path.startswith(script_name + "/") or path == script_name):
+        return path[len(script_name) :]
+    return path
+
+
+def start_message(response: HttpResponseBase) -> dict[str, Any]:
+    """``http.response.start`` for ``response``, as ``ASGIHandler.send_response`` makes it."""
+    headers = [
+        (
+            header.encode("ascii") if isinstance(header, str) else bytes(header),
+            value.encode("latin1") if isinstance(value, str) else bytes(value),
+        )
+        for header, value in response.items()
+    ]
+    headers += [
+        (b"Set-Cookie", c.OutputString().encode("ascii")) for c in response.cookies.values()
+    ]
+    return {"type": "http.response.start", "status": response.status_code, "headers": headers}
+
+
+def _closers(response: HttpResponseBase) -> list[Callable[[], object]]:
+    return response._resource_closers  # type: ignore[attr-defined,no-any-return]
+
+
+def _release(response: HttpResponseBase) -> None:
+    """``response.close()`` less ``request_finished``, which waits for the stream's end."""
+    for closer in _closers(response):
+        with contextlib.suppress(Exception):
+            closer()
+    _closers(response).clear()
+
+
+async def _pump(events: AsyncGenerator[bytes], send: Send, handler: type[ASGIHandler]) -> None:
+    async with contextlib.aclosing(events):
+        async for chunk in events:
+            if len(chunk) > handler.chunk_size:  # split as Django does
+                for part, _ in handler.chunk_bytes(chunk):
+                    await send({"type": "http.response.body", "body": part, "more_body": True})
+            else:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            del chunk  # an idle stream keeps no copy of what it last sent
+    await send({"type": "http.response.body"})
+
+
+async def until_disconnect(work: Awaitable[None], receive: Receive) -> None:
+    """Run ``work``; when the client goes away, cancel it (its ``finally`` cleans up).
+
+    One listening task and a cancel of the current one, instead of Django's
+    ``TaskGroup`` of two: a cancel that is ours is absorbed, any other goes on.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    live, aborted = True, False
+
+    def on_message(listener: asyncio.Future[Message]) -> None:
+        nonlocal aborted
+        if listener.cancelled():
+            return
+        listener.exception()  # retrieved: a failed receive ends the stream too
+        if live:
+            aborted = True
+            task.cancel()
+
+    listener = asyncio.ensure_future(receive())
+    listener.add_done_callback(on_message)
+    try:
+        await work
+    except asyncio.CancelledError:
+        if not aborted or task.uncancel() > 0:
+            raise
+    finally:
+        live = False
+        listener.cancel()
