@@ -21,6 +21,8 @@ change that shows what the real one would buy; none is meant to be shipped as is
   request instead of 12), what a middleware-free path for the endpoint would buy.
 - ``writethrough``: Twisted's TCP transport sends at once when its buffer is
   empty instead of registering a writer and sending on the next loop turn.
+- ``slowpath``: ``SSE_FAST_PATH = False``, the endpoint through Django's own request
+  path, to compare with the pooled handler's fast path.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ PATCHES = (
     "keepdb",
     "leanmw",
     "writethrough",
+    "slowpath",
     "sendtimer",
     "waittimer",
 )
@@ -141,6 +144,10 @@ def _keepdb() -> None:
 
 def _leanmw() -> None:
     """Done by ``bench.settings`` (``MIDDLEWARE``)."""
+
+
+def _slowpath() -> None:
+    """Done by ``bench.settings`` (``SSE_FAST_PATH``)."""
 
 
 def _writethrough() -> None:

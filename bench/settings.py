@@ -48,6 +48,8 @@ if "leanmw" in patches:  # only what the endpoint needs: the session and the use
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
     ]
+if "slowpath" in patches:  # the endpoint through Django's own request path
+    SSE_FAST_PATH = False
 
 SSE_HEARTBEAT_INTERVAL = float(os.environ.get("DJANGO_SSE_BENCH_HEARTBEAT", "15"))
 # Every bench client comes from 127.0.0.1: lift the per-address cap.
