@@ -23,6 +23,7 @@ when the job ended still gets it, exactly once, from the log.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from types import TracebackType
 from typing import Any
@@ -46,8 +47,8 @@ class JobReporter:
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        self._saved_at = 0.0
-        self._checked_at = 0.0
+        self._saved_at = -math.inf  # never: the first update saves, whatever the clock
+        self._checked_at = -math.inf
         self._cancel_requested = job.cancel_requested
 
     @classmethod
@@ -81,7 +82,7 @@ class JobReporter:
         return self._cancel_requested
 
     def finish(self, **state: Any) -> None:
-        self._checked_at = 0.0  # a cancel that came in just now still counts
+        self._checked_at = -math.inf  # a cancel that came in just now still counts
         self._end(Job.CANCELLED if self.cancelled else Job.SUCCEEDED, state)
 
     def fail(self, message: str) -> None:
