@@ -49,6 +49,8 @@ class Ticker:
     def watch(self, sleeper: Sleeper, deadline: float, timeout: float) -> float:
         """Call ``sleeper.due()`` at ``deadline`` (a tick late at most, if ``timeout``
         is long); returns the earliest deadline this entry still honours."""
+        if deadline == math.inf:
+            return math.inf  # never due: no entry
         if timeout < LONG:
             when = watched_from = deadline
         else:

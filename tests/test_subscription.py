@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import threading
 import weakref
 from collections.abc import Callable
@@ -97,6 +98,17 @@ async def test_a_deadline_moved_earlier_is_honoured() -> None:
     sub.take()
     waited = await timed_wait(sub, 0.05)
     assert 0.05 - EARLY <= waited < 0.05 + SLACK
+
+
+async def test_a_wait_without_deadline_ends_only_on_a_frame() -> None:
+    sub = subscription()
+    loop = asyncio.get_running_loop()
+    loop.call_soon(sub.push, "feed", 1, b"data: x\n\n")
+    await sub.wait(0.05)  # leaves an entry due in 0.05 s
+    sub.take()
+    loop.call_later(0.2, sub.push, "feed", 2, b"data: x\n\n")
+    assert 0.2 - EARLY <= await timed_wait(sub, math.inf) < 0.2 + SLACK
+    assert len(ticker_for(loop)) == 0
 
 
 async def test_many_subscriptions_each_end_on_their_deadline_or_frame() -> None:
