@@ -184,12 +184,11 @@ def _release(response: HttpResponseBase) -> None:
 async def _pump(events: AsyncGenerator[bytes], send: Send, handler: type[ASGIHandler]) -> None:
     async with contextlib.aclosing(events):
         async for chunk in events:
-            if len(chunk) > handler.chunk_size:  # split as Django does
-                for part, _ in handler.chunk_bytes(chunk):
-                    await send({"type": "http.response.body", "body": part, "more_body": True})
-            else:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            del chunk  # an idle stream keeps no copy of what it last sent
+            big = len(chunk) > handler.chunk_size  # split as Django does
+            parts = handler.chunk_bytes(chunk) if big else ((chunk, True),)
+            for part, _ in parts:
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+            del chunk, parts, part  # an idle stream keeps no copy of what it last sent
     await send({"type": "http.response.body"})
 
 

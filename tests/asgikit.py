@@ -28,6 +28,7 @@ class Answer:
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes  # all of it, or a stream's first chunk
+    messages: int  # http.response.body messages
 
 
 def handlers() -> tuple[PooledASGIHandler, PooledASGIHandler]:
@@ -74,7 +75,8 @@ async def ask(
             gone.set()  # as a browser going away
         await task
     start, *rest = sent
-    return Answer(start["status"], start["headers"], b"".join(m.get("body", b"") for m in rest))
+    content = b"".join(m.get("body", b"") for m in rest)
+    return Answer(start["status"], start["headers"], content, len(rest))
 
 
 async def ask_both(**request: Any) -> Answer:

@@ -77,6 +77,17 @@ async def test_anonymous_refused_when_not_allowed(settings: Any) -> None:
     assert (answer.status, answer.body) == (403, b"Authentication required.")
 
 
+async def test_a_replay_over_64_kib_is_split_as_django_splits_it() -> None:
+    async with open_stream() as stream:
+        await django_sse.abroadcast("start")
+        (start,) = await stream.read(1)
+    for _ in range(3):
+        await django_sse.abroadcast("x" * 30_000)
+    answer = await ask_both(headers={"last-event-id": start.id})
+    assert answer.messages == 2  # one first chunk of about 90 KB: 64 KiB, then the rest
+    assert answer.body.count(b"data: " + b"x" * 30_000) == 3
+
+
 async def test_a_body_a_middleware_wraps_is_sent_djangos_way(settings: Any) -> None:
     settings.MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE]
     settings.SSE_FAST_PATH_MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware"]
