@@ -97,8 +97,8 @@ class Connection:
         self._signal(signals.connection_opened)
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
-            replay = await self._start()
-            yield encode_retry(conf.SSE_RETRY) + encode_comment("connected") + replay
+            # No name holds the replay: it is not kept for the life of the stream.
+            yield encode_retry(conf.SSE_RETRY) + encode_comment("connected") + await self._start()
             async for chunk in self._live(sub):
                 yield chunk
         except _Revoked:
