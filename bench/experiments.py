@@ -1,47 +1,26 @@
-"""Prototypes of core optimisations, patched in at server start to measure their gain.
+"""Reversals of core optimisations, patched in at server start to measure their gain.
 
-Bench-only: ``DJANGO_SSE_BENCH_PATCHES=notimeout,wheel,...`` makes ``bench.asgi``
-call :func:`apply` before it builds the handler. Each patch is the smallest
-change that shows what the real one would buy; none is meant to be shipped as is
-(see docs/benchmarks.md for the proposed changes to django_sse/).
+Bench-only: ``DJANGO_SSE_BENCH_PATCHES=sendtimer,nolinger,...`` makes ``bench.asgi``
+call :func:`apply` before it builds the handler. Each optimisation began here as a
+prototype (docs/benchmarks.md); now that they are in the core, each patch puts the
+old way back, so one run measures what the change buys:
 
 - ``notimeout``: no send timeout at all (not even ``django_sse.watchdog``, which
   replaced ``asyncio.timeout`` around each send): what the watchdog still costs.
-- ``wheel``: ``Subscription.wait`` without a timer per wait; now in the core
-  (``django_sse.ticker``), so a no-op kept for old command lines.
 - ``sendtimer``, ``waittimer``: back to the timer per send (``asyncio.timeout``)
   and per wait (``call_later``) that the watchdog and the ticker replaced.
-- ``idcache``: one ``id:`` line per (stream, seq) for single-stream connections,
-  shared by all of them, instead of a cursor encoding per event per connection.
-- ``hubheads``: a connection reads the heads of streams its hub already follows
-  from the hub instead of the database (no query on connect without a cursor).
-- ``keepdb``: database bursts keep their thread's connection (``CONN_MAX_AGE``
-  None; the bursts run on a few pooled threads, so a few connections in all).
-- ``leanmw``: only the session and authentication middleware (4 thread hops per
-  request instead of 12), what a middleware-free path for the endpoint would buy.
-- ``writethrough``: Twisted's TCP transport sends at once when its buffer is
-  empty instead of registering a writer and sending on the next loop turn.
+- ``nowritethrough``: every body chunk through Twisted's write path (daphne).
+- ``nolinger``: a stream is left as soon as its last connection goes, so a
+  reconnect storm joins again and replays from the log, not from recent frames.
 - ``slowpath``: ``SSE_FAST_PATH = False``, the endpoint through Django's own request
-  path, to compare with the pooled handler's fast path.
+  path, to compare with the pooled handler's fast path (done by ``bench.settings``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-PATCHES = (
-    "notimeout",
-    "wheel",
-    "idcache",
-    "hubheads",
-    "keepdb",
-    "leanmw",
-    "writethrough",
-    "slowpath",
-    "sendtimer",
-    "waittimer",
-)
+PATCHES = ("notimeout", "sendtimer", "waittimer", "nowritethrough", "nolinger", "slowpath")
 
 
 def apply(names: list[str]) -> None:
@@ -58,10 +37,6 @@ def _notimeout() -> None:
         return send
 
     Watchdog.watch = bare  # type: ignore[method-assign]
-
-
-def _wheel() -> None:
-    """In the core since: ``django_sse.ticker`` (one timer per loop, none per wait)."""
 
 
 def _sendtimer() -> None:
@@ -99,80 +74,17 @@ def _waittimer() -> None:
     Subscription.wait = wait  # type: ignore[method-assign]
 
 
-def _idcache() -> None:
-    from django_sse.connection import Connection
-    from django_sse.wire import encode_id_line
-
-    original = Connection._emit
-    lines: dict[tuple[str, int], bytes] = {}
-
-    def emit(self: Connection, stream: str, seq: int, frame: bytes) -> bytes:
-        if len(self.streams) != 1:
-            return original(self, stream, seq, frame)
-        line = lines.get((stream, seq))
-        if line is None:
-            if len(lines) > 10_000:
-                lines.clear()
-            self.cursor.advance(stream, seq)
-            line = lines[stream, seq] = encode_id_line(self.cursor.encode())
-        else:
-            self.cursor.positions[stream] = seq  # its encoding is the shared line
-        return line + frame
-
-    Connection._emit = emit  # type: ignore[method-assign]
-
-
-def _hubheads() -> None:
-    from django_sse import connection
-    from django_sse.db import run_db as original
-    from django_sse.hub import get_hub
-    from django_sse.models import read_heads
-
-    async def run_db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if fn is read_heads:
-            states = [get_hub()._streams.get(name) for name in args[0]]
-            if all(s is not None and s.last is not None and not s.repairing for s in states):
-                return {s.name: s.last for s in states if s is not None}
-        return await original(fn, *args, **kwargs)
-
-    connection.run_db = run_db  # type: ignore[attr-defined]
-
-
-def _keepdb() -> None:
-    """Done by ``bench.settings`` (``CONN_MAX_AGE``), before connections are configured."""
-
-
-def _leanmw() -> None:
-    """Done by ``bench.settings`` (``MIDDLEWARE``)."""
-
-
 def _slowpath() -> None:
     """Done by ``bench.settings`` (``SSE_FAST_PATH``)."""
 
 
-def _writethrough() -> None:
-    from twisted.internet import tcp  # type: ignore[import-not-found,unused-ignore]
+def _nowritethrough() -> None:
+    from django_sse import writethrough
 
-    write, write_sequence = tcp.Connection.write, tcp.Connection.writeSequence
+    writethrough.write_body_now = lambda request, message: False
 
-    def send_now(self: Any, data: bytes) -> bytes:
-        if self.dataBuffer or self._tempDataBuffer or not self.connected or self.disconnecting:
-            return data
-        try:
-            sent: int = self.socket.send(data)
-        except BlockingIOError:
-            return data
-        except OSError:
-            return data  # Twisted's own path reports the error
-        return data[sent:]
 
-    def write_now(self: Any, data: bytes) -> None:
-        if rest := send_now(self, data):
-            write(self, rest)  # type: ignore[no-untyped-call]
+def _nolinger() -> None:
+    from django_sse import hub
 
-    def write_sequence_now(self: Any, seq: list[bytes]) -> None:
-        if rest := send_now(self, b"".join(seq)):
-            write_sequence(self, [rest])  # type: ignore[no-untyped-call]
-
-    tcp.Connection.write = write_now  # type: ignore[method-assign]
-    tcp.Connection.writeSequence = write_sequence_now  # type: ignore[method-assign]
+    hub.LINGER = 0.0

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from bench.django_base import *  # noqa: F403
-from bench.django_base import DATABASES, INSTALLED_APPS
+from bench.django_base import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "channels", "django_sse"]
 
@@ -41,13 +41,6 @@ ASGI_APPLICATION = "bench.asgi.application"
 
 # bench.experiments that are settings
 patches = os.environ.get("DJANGO_SSE_BENCH_PATCHES", "").split(",")
-if "keepdb" in patches:
-    DATABASES["default"]["CONN_MAX_AGE"] = None
-if "leanmw" in patches:  # only what the endpoint needs: the session and the user
-    MIDDLEWARE = [
-        "django.contrib.sessions.middleware.SessionMiddleware",
-        "django.contrib.auth.middleware.AuthenticationMiddleware",
-    ]
 if "slowpath" in patches:  # the endpoint through Django's own request path
     SSE_FAST_PATH = False
 
