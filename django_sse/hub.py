@@ -108,9 +108,11 @@ class Hub:
                 state.linger = None
             state.subs.add(sub)
             assert state.ready is not None
-            joins.append(asyncio.shield(state.ready))
+            if not state.ready.done():  # joined streams cost no await (most connects)
+                joins.append(asyncio.shield(state.ready))
         try:
-            await asyncio.gather(*joins)
+            if joins:
+                await asyncio.gather(*joins)
         except BaseException:
             self.unsubscribe(sub)
             raise
@@ -205,6 +207,8 @@ class Hub:
     # Receiving ------------------------------------------------------------
 
     async def _start(self) -> None:
+        if self.channel is not None:  # open (a failed open leaves it None)
+            return
         if self._starting is None:
             self._starting = self.spawn(self._open())
         try:
