@@ -27,6 +27,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -74,8 +75,10 @@ class FastPath:
 
     @classmethod
     def for_handler(cls, handler: ASGIHandler) -> FastPath | None:
-        """The fast path, or None: ``SSE_FAST_PATH`` is off or a middleware is not inline."""
-        if not conf.SSE_FAST_PATH:
+        """The fast path, or None: ``SSE_FAST_PATH`` is off, django_sse is not an
+        installed app (a project using only the pooled handler), or a middleware is
+        not inline."""
+        if not conf.SSE_FAST_PATH or not apps.is_installed("django_sse"):
             return None
         try:
             return cls(handler)

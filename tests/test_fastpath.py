@@ -152,3 +152,8 @@ async def test_signals_once_each_and_the_hub_freed(handler: PooledASGIHandler) -
         request_finished.disconnect(finished)
     assert sent == ["started", "finished"]
     await eventually(lambda: get_hub().stats()["subscriptions"] == 0)
+
+
+async def test_a_project_without_the_app_takes_djangos_path(settings: Any) -> None:
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_sse"]
+    assert PooledASGIHandler().fast_path is None  # the bench's naive view does this
