@@ -20,7 +20,16 @@ from __future__ import annotations
 
 from typing import Any
 
-PATCHES = ("notimeout", "sendtimer", "waittimer", "nowritethrough", "nolinger", "slowpath")
+PATCHES = (
+    "notimeout",
+    "sendtimer",
+    "waittimer",
+    "nowritethrough",
+    "nolinger",
+    "slowpath",
+    "nogc",
+    "gcfreeze",
+)
 
 
 def apply(names: list[str]) -> None:
@@ -88,3 +97,16 @@ def _nolinger() -> None:
     from django_sse import hub
 
     hub.LINGER = 0.0
+
+
+def _nogc() -> None:
+    import gc
+
+    gc.disable()
+
+
+def _gcfreeze() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
