@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from django_sse.subscription import Subscription, _wake
+from django_sse.subscription import Deliver, Subscription, _wake
 from django_sse.watchdog import Watchdog
 
 Message = Mapping[str, Any]
@@ -60,17 +60,18 @@ class TimerSubscription(Subscription):
 
     __slots__ = ()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float, direct: Deliver | None = None) -> None:
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
+        self._direct = direct
         timer = loop.call_later(timeout, _wake, waiter)
         try:
             await waiter
         finally:
             timer.cancel()
-            self._waiter = None
+            self._waiter = self._direct = None
 
 
 async def time_waits(kind: str, subs: int, rounds: int) -> float:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from django.db import DatabaseError
@@ -27,6 +28,7 @@ from django_sse import signals
 from django_sse.auth import denied_streams
 from django_sse.conf import conf
 from django_sse.db import run_db
+from django_sse.directsend import DirectSend, Send
 from django_sse.hub import Hub
 from django_sse.limits import LimitExceeded
 from django_sse.models import read_after, read_heads
@@ -44,6 +46,7 @@ REPLAY_BATCH = 500  # events per log query
 RESET_EVENT = "sse:reset"
 AGE_JITTER = 0.1  # a connection lives between 90% and 100% of the maximum age
 DRAIN_RETRY = (100, 1000)  # milliseconds: reconnect delay told to streams at shutdown
+DIRECT_MAX = 2**16 - 256  # bytes: a larger frame goes through the task (it may be split)
 
 
 class _Pruned(Exception):
@@ -73,6 +76,18 @@ class Connection:
         self.session = session
         self.cursor = cursors.Cursor(self.streams, {})
         self.id = uuid.uuid4().hex
+        self.direct: DirectSend | None = None
+        self.sub: Subscription | None = None  # registered with the hub
+        self.written_at = 0.0  # loop time of the last write
+        self.closes_at = 0.0  # loop time at which the stream ends (its maximum age)
+
+    def send_directly(self, send: Send) -> None:
+        """Let the hub write live frames through ``send`` while the stream waits.
+
+        ``send`` is the response's ASGI ``send``; the server calls it once the head
+        is sent and before reading :meth:`events` past its first chunk.
+        """
+        self.direct = DirectSend(send)
 
     async def events(self) -> AsyncGenerator[bytes]:
         """The response body: bytes to write, until the maximum age is reached.
@@ -94,12 +109,16 @@ class Connection:
             logger.warning("stream refused for now: the database does not answer", exc_info=True)
             yield encode_retry(conf.SSE_RETRY) + encode_comment("unavailable, retry")
             return
+        self.sub = sub
         self._signal(signals.connection_opened)
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
             # No name holds the replay: it is not kept for the life of the stream.
             yield encode_retry(conf.SSE_RETRY) + encode_comment("connected") + await self._start()
-            async for chunk in self._live(sub):
+            age = conf.SSE_MAX_CONNECTION_AGE * (1 - random.uniform(0, AGE_JITTER))
+            self.written_at = self.hub.loop.time()
+            self.closes_at = self.written_at + age
+            while (chunk := await self._next(sub)) is not None:
                 yield chunk
         except _Revoked:
             return
@@ -107,6 +126,8 @@ class Connection:
             logger.warning("stream closed: the database does not answer", exc_info=True)
         finally:
             self.hub.unsubscribe(sub)
+            if self.direct is not None:
+                self.direct.discard()
             self._signal(signals.connection_closed)
 
     def _signal(self, signal: Signal) -> None:
@@ -165,21 +186,41 @@ class Connection:
         return rows
 
     def _emit(self, stream: str, seq: int, frame: bytes) -> bytes:
-        self.cursor.advance(stream, seq)
-        return self.cursor.id_line() + frame
+        return self.cursor.chunk(stream, seq, frame)
 
-    async def _live(self, sub: Subscription) -> AsyncIterator[bytes]:
+    def _deliver(self, stream: str, seq: int | None, frame: bytes) -> bool:
+        """The hub's fan-out calls this while the stream waits: write ``frame`` now.
+
+        False leaves the frame to the stream's task: a gap to read from the log
+        first, a repeat, or a frame that may need splitting.
+        """
+        direct = self.direct
+        if direct is None or len(frame) > DIRECT_MAX:
+            return False
+        if seq is not None:
+            if seq != self.cursor.positions[stream] + 1:
+                return False
+            frame = self.cursor.chunk(stream, seq, frame)
+        self.written_at = self.hub.loop.time()
+        if not direct.write(frame) and self.sub is not None:
+            self.sub.wake()  # the send suspended: the task finishes it before anything else
+        return True
+
+    async def _next(self, sub: Subscription) -> bytes | None:
+        """The next chunk to write, or None: the stream ends (maximum age, logout...)."""
         loop = self.hub.loop
         heartbeat = conf.SSE_HEARTBEAT_INTERVAL
-        age = conf.SSE_MAX_CONNECTION_AGE * (1 - random.uniform(0, AGE_JITTER))
-        closes_at = loop.time() + age
-        written_at = loop.time()
-        while (left := closes_at - loop.time()) > 0:
-            await sub.wait(min(left, written_at + heartbeat - loop.time()))
+        deliver = self._deliver if self.direct is not None else None
+        while (left := self.closes_at - loop.time()) > 0:
+            await sub.wait(min(left, self.written_at + heartbeat - loop.time()), deliver)
+            if self.direct is not None and self.direct.busy:
+                await self.direct.finish()
             if sub.ended:
-                if sub.ended == "shutdown":  # come back soon, to another process
-                    yield encode_retry(random.randint(*DRAIN_RETRY))
-                return
+                self.closes_at = -math.inf  # this chunk is the last
+                # At shutdown: come back soon, to another process.
+                return (
+                    encode_retry(random.randint(*DRAIN_RETRY)) if sub.ended == "shutdown" else None
+                )
             if sub.overflowed:
                 sub.overflowed = False
                 self.hub.counters["overflows"] += 1
@@ -188,11 +229,12 @@ class Connection:
                 chunk = await self._catch_up(self.streams)
             else:
                 chunk = await self._render(sub.take())
-            if not chunk and loop.time() - written_at >= heartbeat:
+            if not chunk and loop.time() - self.written_at >= heartbeat:
                 chunk = HEARTBEAT
             if chunk:
-                written_at = loop.time()
-                yield chunk
+                self.written_at = loop.time()
+                return chunk
+        return None
 
     async def _check_allowed(self) -> None:
         """Before reading the log again: ``_Revoked`` if access was taken away."""

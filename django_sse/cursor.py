@@ -59,16 +59,32 @@ class Cursor:
     def encode(self) -> str:
         return self._tag + "." + ".".join(self._parts)
 
-    def id_line(self) -> bytes:
-        """The ``id:`` line of the current position (shared bytes for one stream)."""
-        if len(self._parts) == 1:
-            return _single_id_line(self._tag, self._parts[0])
-        return b"id: " + self.encode().encode() + b"\n"
+    def chunk(self, stream: str, seq: int, frame: bytes) -> bytes:
+        """Advance ``stream`` to ``seq``; its ``id:`` line, then ``frame``.
+
+        Connections that follow one stream share the result: a fan-out hands every
+        one of them the same frame, so the last chunk made is made again only when
+        the frame or the id changes.
+        """
+        self.advance(stream, seq)
+        if len(self._parts) > 1:
+            return b"id: " + self.encode().encode() + b"\n" + frame
+        id_line = _single_id_line(self._tag, self._parts[0])
+        global _last_chunk
+        last_id, last_frame, chunk = _last_chunk
+        if id_line is not last_id or frame is not last_frame:
+            chunk = id_line + frame
+            _last_chunk = (id_line, frame, chunk)
+        return chunk
 
 
 @lru_cache(maxsize=4096)  # connections that follow one stream share their id lines
 def _single_id_line(tag: str, part: str) -> bytes:
     return b"id: " + tag.encode() + b"." + part.encode() + b"\n"
+
+
+# (id line, frame, both): the last chunk a one-stream cursor made, compared by identity.
+_last_chunk: tuple[bytes, bytes, bytes] = (b"", b"", b"")
 
 
 def decode(value: str, streams: Iterable[str]) -> dict[str, int]:

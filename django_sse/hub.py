@@ -286,9 +286,10 @@ class Hub:
     def _fan_out(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
         if seq is not None:
             state.recent.add(seq, frame, self.loop.time())
-        for sub in state.subs:
+        subs = tuple(state.subs)  # a push may write to a server, which may call back
+        for sub in subs:
             sub.push(state.name, seq, frame)
-        self.counters["deliveries"] += len(state.subs)
+        self.counters["deliveries"] += len(subs)
 
     # Repair from the log (django_sse.repair) ----------------------------
 

@@ -1,13 +1,21 @@
-"""One connection's mailbox in the hub: a bounded list of live frames."""
+"""One connection's mailbox in the hub: a bounded list of live frames.
+
+While its connection waits with nothing queued, a subscription may hand each
+frame to a ``direct`` callable instead (the connection writes it at once, see
+:mod:`django_sse.directsend`); a frame that callable declines is queued, and
+every later one queues behind it until the connection has taken them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 
 from django_sse.ticker import Ticker, ticker_for
 
 Frame = tuple[str, int | None, bytes]  # (stream, seq or None if ephemeral, bytes)
+Deliver = Callable[[str, int | None, bytes], bool]  # True: written, nothing to queue
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -33,6 +41,7 @@ class Subscription:
         "ended",
         "_queue",
         "_waiter",
+        "_direct",
         "_deadline",
         "_watched_from",
         "__weakref__",  # the ticker's heap holds subscriptions weakly
@@ -54,10 +63,13 @@ class Subscription:
         self.ended = ""  # why it was told to end ("logout", "shutdown"); then it closes
         self._queue: list[Frame] = []
         self._waiter: asyncio.Future[None] | None = None
+        self._direct: Deliver | None = None  # set only while waiting with an empty queue
         self._deadline = 0.0  # when the current (or last) wait ends, in loop time
         self._watched_from = math.inf  # the ticker ends waits ending at or after this
 
     def push(self, stream: str, seq: int | None, frame: bytes) -> None:
+        if self._direct is not None and self._direct(stream, seq, frame):
+            return
         if self.overflowed:
             return
         if len(self._queue) >= self.max_pending:
@@ -65,14 +77,18 @@ class Subscription:
             self.overflowed = True
         else:
             self._queue.append((stream, seq, frame))
+        self.wake()
+
+    def wake(self) -> None:
+        """End the current wait now; frames queue until the next one."""
+        self._direct = None
         if self._waiter is not None:
             _wake(self._waiter)
 
     def end(self, reason: str) -> None:
         """Ask the connection to close now, e.g. its user logged out."""
         self.ended = reason
-        if self._waiter is not None:
-            _wake(self._waiter)
+        self.wake()
 
     def take(self) -> list[Frame]:
         """Every queued frame, oldest first, leaving the queue empty."""
@@ -83,8 +99,11 @@ class Subscription:
     def pending(self) -> int:
         return len(self._queue)
 
-    async def wait(self, timeout: float) -> None:
-        """Return when a frame or an overflow is pending, or after ``timeout``."""
+    async def wait(self, timeout: float, direct: Deliver | None = None) -> None:
+        """Return when a frame or an overflow is pending, or after ``timeout``.
+
+        Meanwhile frames go to ``direct``, if given, until it declines one.
+        """
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()
@@ -92,10 +111,11 @@ class Subscription:
         if deadline < self._watched_from:  # else the ticker's entry covers it already
             self._watched_from = ticker_for(loop).watch(self, deadline, timeout)
         waiter = self._waiter = loop.create_future()
+        self._direct = direct
         try:
             await waiter
         finally:
-            self._waiter = None
+            self._waiter = self._direct = None
 
     def due(self, ticker: Ticker, watched_from: float, now: float) -> None:
         """The ticker's entry came due: end the wait if its deadline has passed."""

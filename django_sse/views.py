@@ -95,5 +95,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         owners=_owners(request, user),
         session=_session(request, user),
     )
-    response = StreamResponse(connection.events(), content_type=CONTENT_TYPE)
+    response = StreamResponse(
+        connection.events(), direct=connection.send_directly, content_type=CONTENT_TYPE
+    )
     return _with_headers(request, response)

@@ -60,3 +60,18 @@ def test_cursor_of_other_streams_is_refused() -> None:
 def test_malformed_cursor_is_refused(bad: str) -> None:
     with pytest.raises(InvalidCursor):
         decode(bad.replace("{tag}", stream_tag(STREAMS)), STREAMS)
+
+
+def test_chunk_advances_and_prefixes_the_id_line() -> None:
+    cursor = Cursor(STREAMS, {})
+    chunk = cursor.chunk("user:42", 37, b"data: x\n\n")
+    assert chunk == f"id: {stream_tag(STREAMS)}.0.0.11\n".encode() + b"data: x\n\n"
+    assert cursor.positions["user:42"] == 37
+
+
+def test_one_stream_cursors_share_the_chunk_of_the_same_frame() -> None:
+    frame = b"data: shared\n\n"
+    first, second = Cursor(["broadcast"], {}), Cursor(["broadcast"], {})
+    a, b = first.chunk("broadcast", 5, frame), second.chunk("broadcast", 5, frame)
+    assert a is b and a == f"id: {stream_tag(['broadcast'])}.5\n".encode() + frame
+    assert first.chunk("broadcast", 6, frame) is not a  # another id, another chunk

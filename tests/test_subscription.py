@@ -153,3 +153,41 @@ def test_a_closed_loop_is_let_go_with_its_ticker() -> None:
     gc.collect()
     assert len(loops) == 2
     assert [loop() for loop in loops] == [None, None]
+
+
+async def test_a_waiting_subscription_hands_frames_to_direct_until_it_declines_one() -> None:
+    sub = subscription()
+    written: list[int | None] = []
+
+    def direct(stream: str, seq: int | None, frame: bytes) -> bool:
+        if seq == 3:
+            return False  # e.g. a gap: the connection's task must see it
+        written.append(seq)
+        return True
+
+    waiting = asyncio.create_task(sub.wait(30.0, direct))
+    await eventually(lambda: sub._waiter is not None)
+    for seq in (1, 2):
+        sub.push("feed", seq, b"data: x\n\n")
+    assert written == [1, 2] and sub.pending == 0 and not waiting.done()
+    sub.push("feed", 3, b"data: x\n\n")  # declined: queued, and the wait ends
+    sub.push("feed", 4, b"data: x\n\n")  # queued behind it, never handed to direct
+    await waiting
+    assert written == [1, 2]
+    assert [seq for _, seq, _ in sub.take()] == [3, 4]
+
+
+async def test_wake_ends_the_wait_and_frames_queue_until_the_next_one() -> None:
+    sub = subscription()
+    written: list[int | None] = []
+
+    def direct(stream: str, seq: int | None, frame: bytes) -> bool:
+        written.append(seq)
+        return True
+
+    waiting = asyncio.create_task(sub.wait(30.0, direct))
+    await eventually(lambda: sub._waiter is not None)
+    sub.wake()
+    sub.push("feed", 1, b"data: x\n\n")
+    await waiting
+    assert written == [] and [seq for _, seq, _ in sub.take()] == [1]
