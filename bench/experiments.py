@@ -14,6 +14,14 @@ old way back, so one run measures what the change buys:
   reconnect storm joins again and replays from the log, not from recent frames.
 - ``slowpath``: ``SSE_FAST_PATH = False``, the endpoint through Django's own request
   path, to compare with the pooled handler's fast path (done by ``bench.settings``).
+- ``nodirect``: every live frame through the stream's task (queue, wake, generator,
+  send), as before ``django_sse.directsend``.
+- ``eagerthread``: ``request_started`` and ``request_finished`` sent with ``asend``
+  for every stream, a thread hop each, as before ``django_sse.request_thread``.
+- ``nogc``, ``gcfreeze``: the cyclic collector off, or the startup objects frozen
+  (``gc.freeze()``), to see the collector's share; ``gcstats`` writes the time spent
+  per generation to ``/tmp/gcstats-<pid>.json`` (and, when ``/tmp/gctypes-please``
+  exists, the tracked objects by type to ``/tmp/gctypes-<pid>-<time>.txt``).
 """
 
 from __future__ import annotations
@@ -27,8 +35,11 @@ PATCHES = (
     "nowritethrough",
     "nolinger",
     "slowpath",
+    "nodirect",
+    "eagerthread",
     "nogc",
     "gcfreeze",
+    "gcstats",
 )
 
 
@@ -66,19 +77,20 @@ def _sendtimer() -> None:
 def _waittimer() -> None:
     import asyncio
 
-    from django_sse.subscription import Subscription, _wake
+    from django_sse.subscription import Deliver, Subscription, _wake
 
-    async def wait(self: Subscription, timeout: float) -> None:
+    async def wait(self: Subscription, timeout: float, direct: Deliver | None = None) -> None:
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
+        self._direct = direct
         timer = loop.call_later(timeout, _wake, waiter)
         try:
             await waiter
         finally:
             timer.cancel()
-            self._waiter = None
+            self._waiter = self._direct = None
 
     Subscription.wait = wait  # type: ignore[method-assign]
 
@@ -99,6 +111,18 @@ def _nolinger() -> None:
     hub.LINGER = 0.0
 
 
+def _nodirect() -> None:
+    from django_sse.connection import Connection
+
+    Connection.send_directly = lambda self, send: None  # type: ignore[method-assign]
+
+
+def _eagerthread() -> None:
+    from django_sse import fastpath
+
+    setattr(fastpath, "only_thread_bound", lambda signal, sender: False)  # noqa: B010
+
+
 def _nogc() -> None:
     import gc
 
@@ -110,3 +134,47 @@ def _gcfreeze() -> None:
 
     gc.collect()
     gc.freeze()
+
+
+def _gcstats() -> None:
+    """Time and objects per collector generation, dumped to /tmp/gcstats-<pid>.json."""
+    import gc
+    import json
+    import os
+    import threading
+    import time
+
+    totals = {g: {"n": 0, "s": 0.0, "collected": 0} for g in range(3)}
+    started = [0.0]
+    log: list[tuple[float, int, float, int]] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        took = time.perf_counter() - started[0]
+        g = info["generation"]
+        totals[g]["n"] += 1
+        totals[g]["s"] += took
+        totals[g]["collected"] += info["collected"]
+        if g == 2:
+            log.append((time.time(), g, took, len(gc.get_objects(2))))
+
+    gc.callbacks.append(callback)
+
+    def dump() -> None:
+        while True:
+            time.sleep(1)
+            with open(f"/tmp/gcstats-{os.getpid()}.json", "w") as f:
+                json.dump({"totals": totals, "full": log[-50:], "at": time.time()}, f)
+            if os.path.exists("/tmp/gctypes-please"):
+                os.remove("/tmp/gctypes-please")
+                from collections import Counter
+
+                kinds = Counter(
+                    f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects()
+                )
+                with open(f"/tmp/gctypes-{os.getpid()}-{int(time.time())}.txt", "w") as f:
+                    f.write("\n".join(f"{n} {k}" for k, n in kinds.most_common(60)))
+
+    threading.Thread(target=dump, daemon=True).start()

@@ -52,17 +52,16 @@ class PooledASGIHandler(ASGIHandler):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        async with ThreadSensitiveContext(executor=next(self._next_executor)):
-            try:
+        executor = next(self._next_executor)
+        try:
+            if self.fast_path is not None and self.fast_path.serves(scope):
+                # It enters the executor's context for the request's part only.
+                await self.fast_path.handle(scope, receive, self.watchdog.watch(send), executor)
+                return
+            async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, self.watchdog.watch(send))
-            except TimeoutError:
-                logger.warning("closed %s: the client stopped reading", scope.get("path"))
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fast_path is not None and self.fast_path.serves(scope):
-            await self.fast_path.handle(scope, receive, send)
-        else:
-            await super().handle(scope, receive, send)
+        except TimeoutError:
+            logger.warning("closed %s: the client stopped reading", scope.get("path"))
 
 
 def get_asgi_application() -> PooledASGIHandler:

@@ -24,9 +24,10 @@ import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from concurrent.futures import Executor
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import RequestAborted
@@ -38,24 +39,36 @@ from django.utils.log import log_response
 
 from django_sse.conf import conf
 from django_sse.inline_middleware import InlineChain, NotInline, load_layers
+from django_sse.request_thread import RequestThread, only_thread_bound
 
 Scope = dict[str, Any]
 Message = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 RESOLVED_PATHS = 512  # paths whose answer (the stream or not) is remembered
+# A stream's head: the start message, the body, and who may also write through send.
+_Head = tuple[dict[str, Any], AsyncGenerator[bytes], Callable[[Send], None] | None]
 
 
 class StreamResponse(StreamingHttpResponse):
     """The endpoint's stream; ``events`` is its body as the view made it.
 
     ``events`` becomes None when a middleware replaces the body (``GZipMiddleware``):
-    the fast path then sends that body Django's way.
+    the fast path then sends that body Django's way. ``direct``, if given, is
+    called with the response's ``send`` once the head is out, so that the body's
+    producer may also write through it while ``events`` waits (never on Django's
+    own path, which wraps every chunk).
     """
 
-    def __init__(self, events: AsyncGenerator[bytes], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        events: AsyncGenerator[bytes],
+        direct: Callable[[Send], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(events, **kwargs)
         self.events: AsyncGenerator[bytes] | None = events
+        self.direct = direct
 
     def _set_streaming_content(self, value: Any) -> None:
         self.events = None
@@ -90,38 +103,62 @@ class FastPath:
         resolver = get_resolver(settings.ROOT_URLCONF)
         return _resolves_to(resolver, _path_info(scope), self.view)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send, executor: Executor) -> None:
+        """Serve one request; ``executor`` runs its sync work (thread-sensitive)."""
         self.requests += 1
-        events = await self._respond(scope, receive, send)
-        if events is not None:  # the head is sent; nothing of the request is kept
-            await until_disconnect(_pump(events, send, type(self.handler)), receive)
-            await request_finished.asend(sender=type(self.handler))
+        sender = type(self.handler)
+        thread = None  # the request's thread, started lazily (django_sse.request_thread)
+        if only_thread_bound(request_started, sender):
+            started = functools.partial(request_started.send, sender=sender, scope=scope)
+            thread = RequestThread(executor, started)
+        # The request's part in a task of its own, so that what Django and asgiref
+        # leave in the context (the thread-sensitive executor, the URLconf, the
+        # script prefix) goes with it, not kept for the stream's whole life.
+        if head := await asyncio.create_task(self._respond(scope, receive, send, thread, executor)):
+            events = await _send_head(head, send)
+            del head  # nothing of the request is kept
+            await until_disconnect(_pump(events, send, sender), receive)
+            if thread is None or thread.used or not only_thread_bound(request_finished, sender):
+                async with ThreadSensitiveContext(executor=executor):
+                    await request_finished.asend(sender=sender)
 
     async def _respond(
-        self, scope: Scope, receive: Receive, send: Send
-    ) -> AsyncGenerator[bytes] | None:
-        """Answer, or send the stream's head and return its body to send."""
-        try:
-            body_file = await self.handler.read_body(receive)
-        except RequestAborted:
-            return None
-        with contextlib.closing(body_file):
-            set_script_prefix(get_script_prefix(scope))
-            await request_started.asend(sender=type(self.handler), scope=scope)
-            request, response = self.handler.create_request(scope, body_file)
-            if request is not None:
-                response = await self._get_response(request)
-            assert response is not None
-            if isinstance(response, StreamResponse) and response.events is not None:
-                await send(start_message(response))
-                _release(response)
-                return response.events
-            if response.streaming:
-                await until_disconnect(self.handler.send_response(response, send), receive)
-            else:
-                await self.handler.send_response(response, send)
-            await sync_to_async(response.close)()
-            return None
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        thread: RequestThread | None,
+        executor: Executor,
+    ) -> _Head | None:
+        """Answer, or return the stream's head and body for the caller to send."""
+        async with ThreadSensitiveContext(executor=thread or executor):
+            try:
+                body_file = await self.handler.read_body(receive)
+            except RequestAborted:
+                return None
+            with contextlib.closing(body_file):
+                set_script_prefix(get_script_prefix(scope))
+                if thread is None:
+                    await request_started.asend(sender=type(self.handler), scope=scope)
+                return await self._answer(scope, receive, send, body_file)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, body_file: Any
+    ) -> _Head | None:
+        request, response = self.handler.create_request(scope, body_file)
+        if request is not None:
+            response = await self._get_response(request)
+        assert response is not None
+        if isinstance(response, StreamResponse) and response.events is not None:
+            head = (start_message(response), response.events, response.direct)
+            _release(response)
+            return head
+        if response.streaming:
+            await until_disconnect(self.handler.send_response(response, send), receive)
+        else:
+            await self.handler.send_response(response, send)
+        await sync_to_async(response.close)()
+        return None
 
     async def _get_response(self, request: HttpRequest) -> HttpResponseBase:
         """``BaseHandler.get_response_async`` over the inline middleware."""
@@ -184,14 +221,25 @@ def _release(response: HttpResponseBase) -> None:
     _closers(response).clear()
 
 
+async def _send_head(head: _Head, send: Send) -> AsyncGenerator[bytes]:
+    """Send the start message; the body is then the caller's to send."""
+    start, events, direct = head
+    await send(start)
+    if direct is not None:
+        direct(send)
+    return events
+
+
 async def _pump(events: AsyncGenerator[bytes], send: Send, handler: type[ASGIHandler]) -> None:
-    async with contextlib.aclosing(events):
+    try:  # contextlib.aclosing, less an object kept for the stream's life
         async for chunk in events:
             big = len(chunk) > handler.chunk_size  # split as Django does
             parts = handler.chunk_bytes(chunk) if big else ((chunk, True),)
             for part, _ in parts:
                 await send({"type": "http.response.body", "body": part, "more_body": True})
             del chunk, parts, part  # an idle stream keeps no copy of what it last sent
+    finally:
+        await events.aclose()
     await send({"type": "http.response.body"})
 
 
@@ -203,24 +251,33 @@ async def until_disconnect(work: Awaitable[None], receive: Receive) -> None:
     """
     task = asyncio.current_task()
     assert task is not None
-    live, aborted = True, False
-
-    def on_message(listener: asyncio.Future[Message]) -> None:
-        nonlocal aborted
-        if listener.cancelled():
-            return
-        listener.exception()  # retrieved: a failed receive ends the stream too
-        if live:
-            aborted = True
-            task.cancel()
-
+    watch = _Disconnect(task)
     listener = asyncio.ensure_future(receive())
-    listener.add_done_callback(on_message)
+    listener.add_done_callback(watch.on_message)
     try:
         await work
     except asyncio.CancelledError:
-        if not aborted or task.uncancel() > 0:
+        if not watch.aborted or task.uncancel() > 0:
             raise
     finally:
-        live = False
+        watch.live = False
         listener.cancel()
+
+
+class _Disconnect:
+    """Cancels ``task`` when the request's next message comes (a disconnect) while live."""
+
+    __slots__ = ("task", "live", "aborted")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.live = True
+        self.aborted = False
+
+    def on_message(self, listener: asyncio.Future[Message]) -> None:
+        if listener.cancelled():
+            return
+        listener.exception()  # retrieved: a failed receive ends the stream too
+        if self.live:
+            self.aborted = True
+            self.task.cancel()
