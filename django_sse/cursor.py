@@ -35,8 +35,12 @@ def _base36(number: int) -> str:
 
 def stream_tag(streams: Iterable[str]) -> str:
     """Six characters that identify a set of stream names."""
-    joined = "\n".join(sorted(streams)).encode()
-    digest = hashlib.blake2b(joined, digest_size=6).digest()
+    return _tag(tuple(sorted(streams)))
+
+
+@lru_cache(maxsize=4096)  # most connections of a process follow a few sets of streams
+def _tag(streams: tuple[str, ...]) -> str:
+    digest = hashlib.blake2b("\n".join(streams).encode(), digest_size=6).digest()
     return base64.urlsafe_b64encode(digest).decode()[:6]
 
 
@@ -48,7 +52,7 @@ class Cursor:
     def __init__(self, streams: Iterable[str], positions: Mapping[str, int]) -> None:
         self.streams = tuple(sorted(set(streams)))
         self._index = {name: i for i, name in enumerate(self.streams)}
-        self._tag = stream_tag(self.streams)
+        self._tag = _tag(self.streams)
         self.positions = {name: int(positions.get(name, 0)) for name in self.streams}
         self._parts = [_base36(self.positions[name]) for name in self.streams]
 

@@ -107,18 +107,18 @@ class FastPath:
         """Serve one request; ``executor`` runs its sync work (thread-sensitive)."""
         self.requests += 1
         sender = type(self.handler)
-        thread = None  # the request's thread, started lazily (django_sse.request_thread)
-        if only_thread_bound(request_started, sender):
-            started = functools.partial(request_started.send, sender=sender, scope=scope)
-            thread = RequestThread(executor, started)
+        thread = _lazy_thread(executor, sender, scope)
         # The request's part in a task of its own, so that what Django and asgiref
         # leave in the context (the thread-sensitive executor, the URLconf, the
         # script prefix) goes with it, not kept for the stream's whole life.
-        if head := await asyncio.create_task(self._respond(scope, receive, send, thread, executor)):
+        head = await asyncio.create_task(self._respond(scope, receive, send, thread, executor))
+        used_thread = thread is None or thread.used  # final: the stream never uses it
+        del thread  # nothing of the request is kept (its start holds the scope)
+        if head is not None:
             events = await _send_head(head, send)
-            del head  # nothing of the request is kept
+            del head
             await until_disconnect(_pump(events, send, sender), receive)
-            if thread is None or thread.used or not only_thread_bound(request_finished, sender):
+            if used_thread or not only_thread_bound(request_finished, sender):
                 async with ThreadSensitiveContext(executor=executor):
                     await request_finished.asend(sender=sender)
 
@@ -175,6 +175,13 @@ class FastPath:
                 request=request,
             )
         return response
+
+
+def _lazy_thread(executor: Executor, sender: type, scope: Scope) -> RequestThread | None:
+    """The request's thread, started lazily, if only Django's receivers need it started."""
+    if not only_thread_bound(request_started, sender):
+        return None
+    return RequestThread(executor, functools.partial(request_started.send, sender, scope=scope))
 
 
 @functools.lru_cache(maxsize=RESOLVED_PATHS)

@@ -47,6 +47,12 @@ def _preflight(request: HttpRequest) -> HttpResponseBase:
     return _with_headers(request, response)
 
 
+def _accepts_stream(request: HttpRequest) -> bool:
+    # What EventSource sends (or nothing, or curl's */*) needs no parsing.
+    accept = request.META.get("HTTP_ACCEPT")
+    return accept in (None, CONTENT_TYPE, "*/*") or request.accepts(CONTENT_TYPE)
+
+
 def _cursor(request: HttpRequest) -> str | None:
     # The header (sent by the browser on reconnect) wins over the query string.
     return request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or None
@@ -72,7 +78,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         return _preflight(request)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD", "OPTIONS"])
-    if not request.accepts(CONTENT_TYPE):
+    if not _accepts_stream(request):
         return HttpResponse("This endpoint serves text/event-stream.", status=406)
     user = await request.auser()
     if getattr(getattr(request, "session", None), "session_key", None) is not None:
