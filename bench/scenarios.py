@@ -12,12 +12,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.cpucap import CpuCap
 from bench.loadgen import Hook, Load, Opened, Options, Phase
 from bench.targets import Target, start, stop
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SETTLE = 1.0  # seconds for a server to notice closed streams before the next step
 STORM_CONNECT = 60.0  # seconds the storm's clients may take to connect
+SCALE_CAP = 0.5  # cores each process may use in the capped scale-out pair
 
 
 @dataclass
@@ -62,14 +64,25 @@ class Idle:
 
 @dataclass
 class Scale:
+    """Burst deliveries/s of one and two processes; each pair uncapped, then capped."""
+
     n: int
     one: Phase
     two: Phase
+    cap: float = 0.0  # cores each process was held to for the capped pair (0: not run)
+    one_capped: Phase | None = None
+    two_capped: Phase | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
         return self.two.rate / self.one.rate
+
+    @property
+    def capped_ratio(self) -> float | None:
+        if self.one_capped is None or self.two_capped is None:
+            return None
+        return self.two_capped.rate / self.one_capped.rate
 
 
 async def run_target(
@@ -176,28 +189,50 @@ async def idle_streams(
     return out
 
 
-async def redis_scale(target: Target, workdir: Path, options: Options) -> Scale:
-    """Burst deliveries/s of one process on Redis, then of two sharing the N streams."""
-    phases: list[Phase] = []
+async def redis_scale(
+    target: Target, workdir: Path, options: Options, cap: float = SCALE_CAP
+) -> Scale:
+    """Burst deliveries/s of one process on Redis, then of two sharing the N streams.
+
+    Twice: with the machine shared as it is, then (where cgroups allow) with every
+    server process held to ``cap`` cores (``bench.cpucap``).
+    """
+    phases: dict[tuple[float, int], Phase] = {}
     problems: list[str] = []
-    for count in (1, 2):
-        prefix = f"django-sse-bench-{uuid.uuid4().hex[:12]}"
-        sub = workdir / f"redis-{count}"
-        sub.mkdir(exist_ok=True)
-        servers = start(
-            target,
-            sub,
-            count=count,
-            env={"DJANGO_SSE_BENCH_REDIS": REDIS_URL, "DJANGO_SSE_BENCH_PREFIX": prefix},
-        )
+    caps = [0.0, cap] if cap and CpuCap.available() else [0.0]
+    for cores in caps:
+        for count in (1, 2):
+            phase, notes = await _redis_burst(target, workdir, options, count, cores)
+            phases[cores, count] = phase
+            problems.extend(notes)
+    scale = Scale(options.n, phases[0.0, 1], phases[0.0, 2], problems=problems)
+    if len(caps) == 2:
+        scale.cap, scale.one_capped, scale.two_capped = cap, phases[cap, 1], phases[cap, 2]
+    return scale
+
+
+async def _redis_burst(
+    target: Target, workdir: Path, options: Options, count: int, cores: float
+) -> tuple[Phase, list[str]]:
+    prefix = f"django-sse-bench-{uuid.uuid4().hex[:12]}"
+    sub = workdir / f"redis-{count}-{cores}"
+    sub.mkdir(exist_ok=True)
+    env = {"DJANGO_SSE_BENCH_REDIS": REDIS_URL, "DJANGO_SSE_BENCH_PREFIX": prefix}
+    servers = start(target, sub, count=count, env=env)
+    capping = CpuCap(cores)
+    try:
+        for server in servers if cores else []:
+            capping.add(server.pid)
         load = Load(servers, options)
         try:
             await load.warm_servers()
             opened = await load.open(options.n)
             await load.warm_up(opened)
-            phases.append(await load.burst(options.events))
+            phase = await load.burst(options.events)
         finally:
             load.close()
             await asyncio.sleep(0.1)
-            problems.extend(stop(servers))
-    return Scale(options.n, phases[0], phases[1], problems)
+            problems = stop(servers)
+    finally:
+        capping.close()
+    return phase, problems
