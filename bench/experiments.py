@@ -77,9 +77,9 @@ def _sendtimer() -> None:
 def _waittimer() -> None:
     import asyncio
 
-    from django_sse.subscription import Deliver, Subscription, _wake
+    from django_sse.subscription import Direct, Subscription, _wake
 
-    async def wait(self: Subscription, timeout: float, direct: Deliver | None = None) -> None:
+    async def wait(self: Subscription, timeout: float, direct: Direct | None = None) -> None:
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()

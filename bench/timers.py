@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from django_sse.subscription import Deliver, Subscription, _wake
+from django_sse.subscription import Direct, Subscription, _wake
 from django_sse.watchdog import Watchdog
 
 Message = Mapping[str, Any]
@@ -60,7 +60,7 @@ class TimerSubscription(Subscription):
 
     __slots__ = ()
 
-    async def wait(self, timeout: float, direct: Deliver | None = None) -> None:
+    async def wait(self, timeout: float, direct: Direct | None = None) -> None:
         if self._queue or self.overflowed or self.ended:
             return
         loop = asyncio.get_running_loop()

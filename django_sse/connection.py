@@ -188,31 +188,47 @@ class Connection:
     def _emit(self, stream: str, seq: int, frame: bytes) -> bytes:
         return self.cursor.chunk(stream, seq, frame)
 
-    def _deliver(self, stream: str, seq: int | None, frame: bytes) -> bool:
-        """The hub's fan-out calls this while the stream waits: write ``frame`` now.
+    # While the stream waits, the hub and the ticker call these (Subscription.Direct).
+
+    def deliver(self, stream: str, seq: int | None, frame: bytes) -> bool:
+        """Write a live frame now, from the hub's fan-out.
 
         False leaves the frame to the stream's task: a gap to read from the log
         first, a repeat, or a frame that may need splitting.
         """
         direct = self.direct
-        if direct is None or len(frame) > DIRECT_MAX:
+        if direct is None or direct.busy or len(frame) > DIRECT_MAX:
             return False
         if seq is not None:
             if seq != self.cursor.positions[stream] + 1:
                 return False
             frame = self.cursor.chunk(stream, seq, frame)
-        self.written_at = self.hub.loop.time()
-        if not direct.write(frame) and self.sub is not None:
-            self.sub.wake()  # the send suspended: the task finishes it before anything else
+        self._write(direct, frame, self.hub.loop.time())
         return True
+
+    def deadline(self, now: float) -> float | None:
+        """The wait's deadline passed: write the heartbeat now and wait on, or wake
+        the task (the maximum age, or a send that suspended)."""
+        direct = self.direct
+        if direct is None or direct.busy or now >= self.closes_at:
+            return None
+        heartbeat = conf.SSE_HEARTBEAT_INTERVAL
+        if self.written_at + heartbeat <= now:
+            self._write(direct, HEARTBEAT, now)
+        return min(self.closes_at, self.written_at + heartbeat)
+
+    def _write(self, direct: DirectSend, chunk: bytes, now: float) -> None:
+        self.written_at = now
+        if not direct.write(chunk) and self.sub is not None:
+            self.sub.wake()  # the send suspended: the task finishes it before anything else
 
     async def _next(self, sub: Subscription) -> bytes | None:
         """The next chunk to write, or None: the stream ends (maximum age, logout...)."""
         loop = self.hub.loop
         heartbeat = conf.SSE_HEARTBEAT_INTERVAL
-        deliver = self._deliver if self.direct is not None else None
+        direct = self if self.direct is not None else None
         while (left := self.closes_at - loop.time()) > 0:
-            await sub.wait(min(left, self.written_at + heartbeat - loop.time()), deliver)
+            await sub.wait(min(left, self.written_at + heartbeat - loop.time()), direct)
             if self.direct is not None and self.direct.busy:
                 await self.direct.finish()
             if sub.ended:

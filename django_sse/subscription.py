@@ -1,21 +1,32 @@
 """One connection's mailbox in the hub: a bounded list of live frames.
 
 While its connection waits with nothing queued, a subscription may hand each
-frame to a ``direct`` callable instead (the connection writes it at once, see
-:mod:`django_sse.directsend`); a frame that callable declines is queued, and
-every later one queues behind it until the connection has taken them.
+frame to a :class:`Direct` instead (the connection writes it at once, see
+:mod:`django_sse.directsend`); a frame it declines is queued, and every later
+one queues behind it until the connection has taken them. When the wait's
+deadline passes, the :class:`Direct` may keep the wait going (it wrote a
+heartbeat itself) instead of waking the connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from typing import Protocol
 
 from django_sse.ticker import Ticker, ticker_for
 
 Frame = tuple[str, int | None, bytes]  # (stream, seq or None if ephemeral, bytes)
-Deliver = Callable[[str, int | None, bytes], bool]  # True: written, nothing to queue
+
+
+class Direct(Protocol):
+    """Who may take over while the connection waits (the connection itself)."""
+
+    def deliver(self, stream: str, seq: int | None, frame: bytes) -> bool:
+        """Write a live frame now; False leaves it to the queue (and ends the wait)."""
+
+    def deadline(self, now: float) -> float | None:
+        """The wait's deadline passed: a new one to wait until, or None to end the wait."""
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -63,12 +74,12 @@ class Subscription:
         self.ended = ""  # why it was told to end ("logout", "shutdown"); then it closes
         self._queue: list[Frame] = []
         self._waiter: asyncio.Future[None] | None = None
-        self._direct: Deliver | None = None  # set only while waiting with an empty queue
+        self._direct: Direct | None = None  # set only while waiting with an empty queue
         self._deadline = 0.0  # when the current (or last) wait ends, in loop time
         self._watched_from = math.inf  # the ticker ends waits ending at or after this
 
     def push(self, stream: str, seq: int | None, frame: bytes) -> None:
-        if self._direct is not None and self._direct(stream, seq, frame):
+        if self._direct is not None and self._direct.deliver(stream, seq, frame):
             return
         if self.overflowed:
             return
@@ -99,10 +110,11 @@ class Subscription:
     def pending(self) -> int:
         return len(self._queue)
 
-    async def wait(self, timeout: float, direct: Deliver | None = None) -> None:
+    async def wait(self, timeout: float, direct: Direct | None = None) -> None:
         """Return when a frame or an overflow is pending, or after ``timeout``.
 
-        Meanwhile frames go to ``direct``, if given, until it declines one.
+        Meanwhile frames go to ``direct``, if given, until it declines one, and
+        it decides what happens when ``timeout`` has passed.
         """
         if self._queue or self.overflowed or self.ended:
             return
@@ -122,9 +134,14 @@ class Subscription:
         if watched_from != self._watched_from:
             return  # an earlier entry, made since, took over
         self._watched_from = math.inf
-        if self._waiter is None:
+        waiter = self._waiter
+        if waiter is None:
             return  # not waiting: the next wait makes a new entry
         if self._deadline <= now:
-            _wake(self._waiter)
-        else:  # it waited again since the entry was made
-            self._watched_from = ticker.watch(self, self._deadline, self._deadline - now)
+            later = self._direct.deadline(now) if self._direct is not None else None
+            if later is None or waiter.done():
+                _wake(waiter)
+                return
+            self._deadline = later
+        # It waited again since the entry was made, or its direct moved the deadline.
+        self._watched_from = ticker.watch(self, self._deadline, self._deadline - now)

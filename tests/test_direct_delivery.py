@@ -16,11 +16,14 @@ import pytest
 from django.test import override_settings
 
 import django_sse
+from django_sse import models
 from django_sse.asgi import PooledASGIHandler
+from django_sse.connection import DIRECT_MAX
+from django_sse.db import run_db
 from django_sse.directsend import Message
 from django_sse.hub import get_hub
 from django_sse.testing import http_scope
-from django_sse.wire import HEARTBEAT
+from django_sse.wire import HEARTBEAT, encode_event
 from tests.hubkit import eventually
 from tests.test_wire import Parsed
 
@@ -37,11 +40,14 @@ class Client:
         self.reading.set()
         self.gone = asyncio.Event()
         self.tasks: set[asyncio.Task[Any] | None] = set()  # tasks that called send
+        self.by_task: dict[asyncio.Task[Any] | None, int] = {}  # body messages per task
         self.asked = False
 
     async def send(self, message: Message) -> None:
         self.tasks.add(asyncio.current_task())
         if message["type"] == "http.response.body":
+            task = asyncio.current_task()
+            self.by_task[task] = self.by_task.get(task, 0) + 1
             await self.reading.wait()  # never suspends while the client reads
             self.raw += message.get("body", b"")
             self.bodies += 1
@@ -104,6 +110,26 @@ async def test_a_client_that_pushes_back_gets_every_frame_once_in_order() -> Non
     assert len({event_id for _, _, event_id in events}) == 7
 
 
+async def test_a_frame_after_a_gap_is_left_to_the_task_which_reads_the_gap() -> None:
+    async with streaming(PooledASGIHandler()) as (client, _):
+        first, second = [await run_db(models.append, "broadcast", "message", d) for d in "ab"]
+        (sub,) = {s for state in get_hub()._streams.values() for s in state.subs}
+        sub.push("broadcast", second, encode_event("b"))  # as if the ring of `a` were lost
+        await until(lambda: client.data() == ["a", "b"])
+    assert Parsed(client.raw).events[-1][2].endswith(f".{second}")
+    assert first == second - 1
+
+
+async def test_a_frame_near_the_size_limit_goes_through_the_task() -> None:
+    big = "x" * (DIRECT_MAX + 100)  # may need splitting with its id line: the task decides
+    async with streaming(PooledASGIHandler()) as (client, task):
+        await django_sse.abroadcast(big)
+        await django_sse.abroadcast("small")
+        await until(lambda: len(client.data()) == 2)
+    assert client.data() == [big, "small"]
+    assert client.by_task[task] == 2  # the first chunk and the big frame
+
+
 async def test_a_write_held_past_the_send_timeout_closes_the_stream(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -118,9 +144,10 @@ async def test_a_write_held_past_the_send_timeout_closes_the_stream(
     await until(lambda: get_hub().stats()["subscriptions"] == 0)
 
 
-async def test_an_idle_stream_still_gets_heartbeats_between_direct_writes() -> None:
+async def test_heartbeats_are_written_without_waking_the_stream() -> None:
     with override_settings(SSE_HEARTBEAT_INTERVAL=0.1):
-        async with streaming(PooledASGIHandler()) as (client, _):
+        async with streaming(PooledASGIHandler()) as (client, task):
             await django_sse.abroadcast("one")
-            await until(lambda: client.raw.count(HEARTBEAT) >= 2)  # then silence: heartbeats
+            await until(lambda: client.raw.count(HEARTBEAT) >= 3)  # then silence: heartbeats
+            assert client.by_task[task] == 1  # the stream's task wrote its first chunk only
     assert client.data() == ["one"]

@@ -105,3 +105,32 @@ async def test_a_send_returning_a_plain_awaitable_is_stepped_too() -> None:
     done = loop.create_future()
     done.set_result(None)
     assert DirectSend(lambda message: done).write(b"y")  # a done one does not
+
+
+async def test_a_send_that_absorbs_the_cancellation_ends_the_finish_normally() -> None:
+    resumed = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        try:
+            await resumed.wait()
+        except asyncio.CancelledError:
+            return  # e.g. a server that gives up on the write quietly
+
+    direct = DirectSend(send)
+    direct.write(b"x")
+    finishing = asyncio.create_task(direct.finish())
+    await asyncio.sleep(0)
+    finishing.cancel()
+    await finishing  # the send returned: nothing to raise
+    assert not direct.busy
+
+
+async def test_closing_the_task_that_finishes_closes_the_send() -> None:
+    server = Server()
+    server.resumed.clear()
+    direct = DirectSend(server.send)
+    direct.write(b"x")
+    finishing = direct.finish()
+    finishing.send(None)  # now awaiting the server's event
+    finishing.close()  # as a garbage-collected task's coroutine is
+    assert server.finished == 1

@@ -155,39 +155,58 @@ def test_a_closed_loop_is_let_go_with_its_ticker() -> None:
     assert [loop() for loop in loops] == [None, None]
 
 
-async def test_a_waiting_subscription_hands_frames_to_direct_until_it_declines_one() -> None:
-    sub = subscription()
-    written: list[int | None] = []
+class Writer:
+    """A connection writing directly: every frame but ``declined``; a deadline moved on."""
 
-    def direct(stream: str, seq: int | None, frame: bytes) -> bool:
-        if seq == 3:
+    def __init__(self, declined: int | None = None, extra: float | None = None) -> None:
+        self.declined = declined
+        self.extra = extra  # seconds each passed deadline is moved by (None: wake)
+        self.written: list[int | None] = []
+        self.deadlines = 0
+
+    def deliver(self, stream: str, seq: int | None, frame: bytes) -> bool:
+        if seq == self.declined:
             return False  # e.g. a gap: the connection's task must see it
-        written.append(seq)
+        self.written.append(seq)
         return True
 
-    waiting = asyncio.create_task(sub.wait(30.0, direct))
+    def deadline(self, now: float) -> float | None:
+        self.deadlines += 1
+        return None if self.extra is None else now + self.extra
+
+
+async def test_a_waiting_subscription_hands_frames_to_direct_until_it_declines_one() -> None:
+    sub = subscription()
+    writer = Writer(declined=3)
+    waiting = asyncio.create_task(sub.wait(30.0, writer))
     await eventually(lambda: sub._waiter is not None)
     for seq in (1, 2):
         sub.push("feed", seq, b"data: x\n\n")
-    assert written == [1, 2] and sub.pending == 0 and not waiting.done()
+    assert writer.written == [1, 2] and sub.pending == 0 and not waiting.done()
     sub.push("feed", 3, b"data: x\n\n")  # declined: queued, and the wait ends
     sub.push("feed", 4, b"data: x\n\n")  # queued behind it, never handed to direct
     await waiting
-    assert written == [1, 2]
+    assert writer.written == [1, 2]
     assert [seq for _, seq, _ in sub.take()] == [3, 4]
 
 
 async def test_wake_ends_the_wait_and_frames_queue_until_the_next_one() -> None:
     sub = subscription()
-    written: list[int | None] = []
-
-    def direct(stream: str, seq: int | None, frame: bytes) -> bool:
-        written.append(seq)
-        return True
-
-    waiting = asyncio.create_task(sub.wait(30.0, direct))
+    writer = Writer()
+    waiting = asyncio.create_task(sub.wait(30.0, writer))
     await eventually(lambda: sub._waiter is not None)
     sub.wake()
     sub.push("feed", 1, b"data: x\n\n")
     await waiting
-    assert written == [] and [seq for _, seq, _ in sub.take()] == [1]
+    assert writer.written == [] and [seq for _, seq, _ in sub.take()] == [1]
+
+
+async def test_direct_keeps_the_wait_going_past_deadlines_until_it_says_stop() -> None:
+    sub = subscription()
+    writer = Writer(extra=0.02)  # a heartbeat written at each deadline
+    waiting = asyncio.create_task(sub.wait(0.02, writer))
+    await eventually(lambda: writer.deadlines >= 3)
+    assert not waiting.done()
+    writer.extra = None  # e.g. the maximum age: the task must close the stream
+    await asyncio.wait_for(waiting, SLACK)
+    assert len(ticker_for(asyncio.get_running_loop())) <= 1
