@@ -18,6 +18,7 @@ the request's own task, as every other send of the request does.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from types import CoroutineType
 from typing import Any
 
 Message = Mapping[str, Any]
@@ -42,7 +43,8 @@ class DirectSend:
         """Send ``chunk`` now; False if the send suspended or failed (then :meth:`finish`)."""
         assert self._rest is None, "write() while a send is unfinished"
         coro = self.send({"type": "http.response.body", "body": chunk, "more_body": True})
-        if not isinstance(coro, Coroutine):  # a future or the like: step a coroutine around it
+        if type(coro) is not CoroutineType and not isinstance(coro, Coroutine):
+            # A future or the like: step a coroutine around it.
             coro = _awaiting(coro)
         try:
             yielded = coro.send(None)
