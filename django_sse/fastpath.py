@@ -7,10 +7,15 @@ kept alive for the stream's whole life. For a request whose path resolves to
 ``django_sse.views.stream``, :class:`FastPath` does what ``ASGIHandler.handle``
 does, except that
 
+- the request's part (body, signals, request, middleware, view) runs in a task of
+  its own, whose context goes with it; Django's own ``request_started`` and
+  ``request_finished`` receivers run only if the request uses its thread
+  (``django_sse.request_thread``);
 - the middleware's hooks run on the event loop (``django_sse.inline_middleware``);
 - the stream's bytes go from the connection's generator straight to ``send``
-  (:class:`StreamResponse`), and the request and response are let go once the
-  headers are sent;
+  (:class:`StreamResponse`), and the connection may write live frames through
+  ``send`` itself (``django_sse.directsend``); the request and response are let
+  go once the headers are sent;
 - one task waits for ``http.disconnect`` and then cancels the stream, as Django does.
 
 The rest is Django's own code: the request class, the signals, the view with all

@@ -199,13 +199,14 @@ class Server:
         return [sys.executable, "-m", "daphne", "-e", endpoint, app]
 
     def start(self) -> Server:
-        self.process = subprocess.Popen(
-            self.command(),
-            env=self.backend.env(**self.overrides),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.log_path(), "ab"),  # noqa: SIM115
-        )
+        with open(self.log_path(), "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                self.command(),
+                env=self.backend.env(**self.overrides),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         wait_until(self._ready, timeout=30)
         return self
 

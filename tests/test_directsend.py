@@ -31,6 +31,15 @@ class Server:
             self.finished += 1
 
 
+def held(chunk: bytes) -> tuple[Server, DirectSend]:
+    """A client that stopped reading, and ``chunk`` written to it (suspended)."""
+    server = Server()
+    server.resumed.clear()
+    direct = DirectSend(server.send)
+    assert not direct.write(chunk)
+    return server, direct
+
+
 async def test_a_send_that_does_not_suspend_is_written_at_once() -> None:
     server = Server()
     direct = DirectSend(server.send)
@@ -67,10 +76,7 @@ async def test_the_sends_error_is_raised_by_finish() -> None:
 
 
 async def test_cancelling_the_finishing_task_cancels_the_send() -> None:
-    server = Server()
-    server.resumed.clear()
-    direct = DirectSend(server.send)
-    direct.write(b"stuck")
+    server, direct = held(b"stuck")
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.05):  # as the send watchdog does
             await direct.finish()
@@ -78,10 +84,7 @@ async def test_cancelling_the_finishing_task_cancels_the_send() -> None:
 
 
 async def test_discarding_an_unfinished_send_runs_its_cleanup() -> None:
-    server = Server()
-    server.resumed.clear()
-    direct = DirectSend(server.send)
-    direct.write(b"never")
+    server, direct = held(b"never")
     direct.discard()
     assert server.finished == 1 and not direct.busy
     direct.discard()  # twice is harmless
@@ -126,10 +129,7 @@ async def test_a_send_that_absorbs_the_cancellation_ends_the_finish_normally() -
 
 
 async def test_closing_the_task_that_finishes_closes_the_send() -> None:
-    server = Server()
-    server.resumed.clear()
-    direct = DirectSend(server.send)
-    direct.write(b"x")
+    server, direct = held(b"x")
     finishing = direct.finish()
     finishing.send(None)  # now awaiting the server's event
     finishing.close()  # as a garbage-collected task's coroutine is
