@@ -32,9 +32,16 @@ THREAD_BOUND = frozenset({reset_queries, close_old_connections, close_caches, re
 
 
 def only_thread_bound(signal: Signal, sender: type) -> bool:
-    """Are all of ``signal``'s receivers for ``sender`` Django's thread-bound ones?"""
-    sync, asynchronous = signal._live_receivers(sender)
-    return not asynchronous and all(receiver in THREAD_BOUND for receiver in sync)
+    """Are all of ``signal``'s receivers for ``sender`` Django's thread-bound ones?
+
+    ``Signal._live_receivers`` (Django 5.0+) is private: if its shape ever changes,
+    the answer is no, and the signals are sent as ``ASGIHandler`` sends them.
+    """
+    try:
+        sync, asynchronous = signal._live_receivers(sender)
+        return not asynchronous and all(receiver in THREAD_BOUND for receiver in sync)
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 class RequestThread(Executor):

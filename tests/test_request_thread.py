@@ -105,3 +105,10 @@ async def test_a_session_read_on_the_thread_is_preceded_and_followed_by_the_sign
     (started, started_on), (finished, finished_on) = calls
     assert (started, finished) == ("started", "finished")
     assert started_on.startswith("django-sse-") and finished_on.startswith("django-sse-")
+
+
+def test_a_signal_of_another_shape_is_sent_as_django_sends_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(request_started, "_live_receivers", lambda sender: [], raising=False)
+    assert not only_thread_bound(request_started, PooledASGIHandler)
