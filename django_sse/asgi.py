@@ -52,14 +52,14 @@ class PooledASGIHandler(ASGIHandler):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        executor = next(self._next_executor)
+        executor, send = next(self._next_executor), self.watchdog.watch(send)
         try:
             if self.fast_path is not None and self.fast_path.serves(scope):
                 # It enters the executor's context for the request's part only.
-                await self.fast_path.handle(scope, receive, self.watchdog.watch(send), executor)
+                await self.fast_path.handle(scope, receive, send, executor)
                 return
             async with ThreadSensitiveContext(executor=executor):
-                await self.handle(scope, receive, self.watchdog.watch(send))
+                await self.handle(scope, receive, send)
         except TimeoutError:
             logger.warning("closed %s: the client stopped reading", scope.get("path"))
 

@@ -170,10 +170,12 @@ class Connection:
             for stream in streams:
                 kept = self.hub.recent_after(stream, self.cursor.positions[stream])
                 if kept is not None:
-                    out.extend(self._emit(stream, seq, frame) for seq, frame in kept)
+                    out.extend(self.cursor.chunk(stream, seq, frame) for seq, frame in kept)
                     continue
                 while rows := await self._read(stream, REPLAY_BATCH):
-                    out.extend(self._emit(stream, seq, encode_event(d, e)) for seq, e, d in rows)
+                    out.extend(
+                        self.cursor.chunk(stream, seq, encode_event(d, e)) for seq, e, d in rows
+                    )
         except _Pruned:
             return self._reset("expired")
         return b"".join(out)
@@ -184,9 +186,6 @@ class Connection:
         if rows and rows[0][0] != position + 1:
             raise _Pruned
         return rows
-
-    def _emit(self, stream: str, seq: int, frame: bytes) -> bytes:
-        return self.cursor.chunk(stream, seq, frame)
 
     # While the stream waits, the hub and the ticker call these (Subscription.Direct).
 
@@ -265,7 +264,7 @@ class Connection:
             if seq is None:
                 out.append(frame)
             elif seq == position + 1:
-                out.append(self._emit(stream, seq, frame))
+                out.append(self.cursor.chunk(stream, seq, frame))
             elif seq > position:
                 out.append(await self._fill_gap(stream, seq, frame))
         return b"".join(out)
@@ -276,7 +275,7 @@ class Connection:
             rows = await self._read(stream, seq - self.cursor.positions[stream] - 1)
         except _Pruned:
             return self._reset("expired")
-        out = [self._emit(stream, s, encode_event(d, e)) for s, e, d in rows]
+        out = [self.cursor.chunk(stream, s, encode_event(d, e)) for s, e, d in rows]
         if self.cursor.positions[stream] == seq - 1:
-            out.append(self._emit(stream, seq, frame))
+            out.append(self.cursor.chunk(stream, seq, frame))
         return b"".join(out)
