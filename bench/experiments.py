@@ -75,24 +75,10 @@ def _sendtimer() -> None:
 
 
 def _waittimer() -> None:
-    import asyncio
+    from bench.timers import TimerSubscription
+    from django_sse.subscription import Subscription
 
-    from django_sse.subscription import Direct, Subscription, _wake
-
-    async def wait(self: Subscription, timeout: float, direct: Direct | None = None) -> None:
-        if self._queue or self.overflowed or self.ended:
-            return
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        self._direct = direct
-        timer = loop.call_later(timeout, _wake, waiter)
-        try:
-            await waiter
-        finally:
-            timer.cancel()
-            self._waiter = self._direct = None
-
-    Subscription.wait = wait  # type: ignore[method-assign]
+    Subscription.wait = TimerSubscription.wait  # type: ignore[method-assign,assignment]
 
 
 def _slowpath() -> None:
