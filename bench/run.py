@@ -39,8 +39,8 @@ from bench.scenarios import TargetRun, idle_streams, redis_scale, run_target  # 
 from bench.targets import TARGETS, Target, start, stop  # noqa: E402
 
 
-def ensure_venv(argv: list[str]) -> None:
-    """Re-exec in ``bench/.venv``, building or updating it first."""
+def ensure_venv(argv: list[str], script: Path = Path(__file__)) -> None:
+    """Re-exec ``script`` in ``bench/.venv``, building or updating it first."""
     if Path(sys.prefix).resolve() == VENV.resolve():
         return
     python = VENV / "bin" / "python"
@@ -55,7 +55,7 @@ def ensure_venv(argv: list[str]) -> None:
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
         subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True, cwd=ROOT)
         stamp.touch()
-    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *argv])
+    os.execv(str(python), [str(python), str(script.resolve()), *argv])
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

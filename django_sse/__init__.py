@@ -6,31 +6,57 @@ use, so ``import django_sse`` works before settings are configured.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from django_sse.bulk import apublish_many, asend_to_users, publish_many, send_to_users
+    from django_sse.outgoing import Message, UnknownUser
     from django_sse.publish import (
         abroadcast,
         asend_to_stream,
         asend_to_user,
         broadcast,
+        flush,
         send_to_stream,
         send_to_user,
     )
 
+_HOMES = {
+    "abroadcast": "publish",
+    "asend_to_stream": "publish",
+    "asend_to_user": "publish",
+    "broadcast": "publish",
+    "flush": "publish",
+    "send_to_stream": "publish",
+    "send_to_user": "publish",
+    "apublish_many": "bulk",
+    "asend_to_users": "bulk",
+    "publish_many": "bulk",
+    "send_to_users": "bulk",
+    "Message": "outgoing",
+    "UnknownUser": "outgoing",
+}
 __all__ = [
+    "Message",
+    "UnknownUser",
     "abroadcast",
+    "apublish_many",
     "asend_to_stream",
     "asend_to_user",
+    "asend_to_users",
     "broadcast",
+    "flush",
+    "publish_many",
     "send_to_stream",
     "send_to_user",
+    "send_to_users",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from django_sse import publish
-
-        return getattr(publish, name)
+    home = _HOMES.get(name)
+    if home is not None:
+        module = importlib.import_module(f"django_sse.{home}")
+        return getattr(module, name)
     raise AttributeError(f"module 'django_sse' has no attribute {name!r}")

@@ -20,7 +20,7 @@ from typing import Any
 from django.http import StreamingHttpResponse
 
 from django_sse.conf import conf
-from django_sse.publish import encode_data
+from django_sse.outgoing import encode_data
 from django_sse.wire import HEARTBEAT, encode_comment, encode_event, encode_retry
 
 logger = logging.getLogger("django_sse.http")

@@ -31,12 +31,13 @@ from django_sse.keepalive import PING_TYPE, Keepalive
 from django_sse.limits import Quota
 from django_sse.models import read_heads
 from django_sse.recent import RecentFrames
-from django_sse.streams import group_name
+from django_sse.streams import HUBS_GROUP, group_name
 from django_sse.subscription import Subscription
 
 logger = logging.getLogger("django_sse.hub")
 
 RING_TYPE = "sse.event"
+BATCH_TYPE = "sse.events"  # many events: "frames" and "items" of (stream, seq, frame index)
 CLOSE_TYPE = "sse.close"  # end a stream's local connections (of one session, if given)
 BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
@@ -227,7 +228,14 @@ class Hub:
     async def _open(self) -> None:
         if shutdown.ENABLED:
             shutdown.install(self.loop, self.drain)
-        self.channel = await self.layer.new_channel()
+        channel = await self.layer.new_channel()
+        try:  # before any stream joins: a batch for many streams comes through it
+            async with asyncio.timeout(LAYER_TIMEOUT):
+                await self.layer.group_add(HUBS_GROUP, channel)
+        except Exception:
+            logger.warning("group_add(%s) failed; will retry", HUBS_GROUP, exc_info=True)
+            self.keepalive.need_rejoin = True
+        self.channel = channel
         self._receiver = self.spawn(self._receive_loop())
         self.spawn(self.keepalive.run())
 
@@ -258,17 +266,31 @@ class Hub:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        state = self._streams.get(message.get("stream", ""))
-        if kind == CLOSE_TYPE and state is not None:
-            self._end(state, message.get("session", ""))
+        if kind == RING_TYPE:
+            self.counters["rings"] += 1
+            state = self._streams.get(message["stream"])
+            if state is not None:
+                self._ring(state, message["seq"], message["frame"])
+        elif kind == BATCH_TYPE:
+            self._ring_batch(message["frames"], message["items"])
+        elif kind == CLOSE_TYPE:
+            state = self._streams.get(message.get("stream", ""))
+            if state is not None:
+                self._end(state, message.get("session", ""))
         elif kind == PING_TYPE:
             self.keepalive.pong(message["n"])
-        if kind != RING_TYPE:
+
+    def _ring_batch(self, frames: list[bytes], items: list[Any]) -> None:
+        self.counters["rings"] += len(items)
+        streams = self._streams
+        for stream, seq, index in items:
+            state = streams.get(stream)
+            if state is not None:
+                self._ring(state, seq, frames[index])
+
+    def _ring(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
+        if state.last is None:  # still joining: the head read after the join covers it
             return
-        self.counters["rings"] += 1
-        if state is None or state.last is None:
-            return
-        seq, frame = message["seq"], message["frame"]
         if seq is None:
             self._fan_out(state, None, frame)
         elif state.repairing or seq > state.last + 1:

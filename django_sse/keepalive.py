@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from django_sse.conf import conf
-from django_sse.streams import group_name
+from django_sse.streams import HUBS_GROUP, group_name
 
 if TYPE_CHECKING:
     from django_sse.hub import Hub
@@ -95,7 +95,7 @@ class Keepalive:
 
     async def rejoin(self) -> None:
         """Add every group again (idempotent), then fetch from the log what was missed."""
-        groups = [self.group, *(group_name(name) for name in self.hub.stream_names())]
+        groups = [self.group, HUBS_GROUP, *(group_name(name) for name in self.hub.stream_names())]
         await asyncio.gather(*(self.hub.layer.group_add(g, self.hub.channel) for g in groups))
         self.need_rejoin = False
         self.hub.counters["rejoins"] += 1

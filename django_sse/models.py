@@ -72,25 +72,30 @@ class Job(models.Model):
         return {"id": str(self.id), "name": self.name, "status": self.status, **self.state}
 
 
-def _next_seq(stream: str) -> int:
+def bump(stream: str, by: int = 1) -> int:
+    """Move the head of ``stream`` on by ``by`` (in the caller's transaction); the new head.
+
+    The portable way, for databases without upsert ``RETURNING``
+    (``django_sse.store`` takes one statement where the database allows).
+    """
     heads = Stream.objects.filter(name=stream)
-    if not heads.update(seq=F("seq") + 1):
+    if not heads.update(seq=F("seq") + by):
         Stream.objects.bulk_create([Stream(name=stream, seq=0)], ignore_conflicts=True)
-        heads.update(seq=F("seq") + 1)
+        heads.update(seq=F("seq") + by)
     return heads.values_list("seq", flat=True).get()
 
 
 def append(stream: str, event: str, data: str) -> int:
-    """Store one event at the next sequence number of ``stream``; return it."""
+    """Store one event at the next sequence number of ``stream``; return it (portable)."""
     with transaction.atomic():
-        seq = _next_seq(stream)
+        seq = bump(stream)
         Event.objects.create(stream=stream, seq=seq, event=event, data=data)
         if seq % PRUNE_EVERY == 0:
-            _prune_stream(stream, seq)
+            prune_stream(stream, seq)
     return seq
 
 
-def _prune_stream(stream: str, head: int) -> int:
+def prune_stream(stream: str, head: int) -> int:
     cutoff = timezone.now() - timedelta(seconds=conf.SSE_EVENT_TTL)
     keep_from = head - conf.SSE_MAX_EVENTS_PER_STREAM
     old = Q(seq__lte=keep_from) | Q(created__lt=cutoff)
@@ -114,7 +119,7 @@ def prune() -> int:
     deleted = _delete_in_batches(Event.objects.filter(created__lt=cutoff))
     over = Stream.objects.filter(seq__gt=conf.SSE_MAX_EVENTS_PER_STREAM)
     for name, head in over.values_list("name", "seq").iterator():
-        deleted += _prune_stream(name, head)
+        deleted += prune_stream(name, head)
     _fail_abandoned_jobs()
     return deleted
 

@@ -5,24 +5,26 @@ workers and the shell; the ``a``-prefixed twins from async code. Inside an
 ``atomic()`` block the ring waits for the commit, so a rolled-back transaction
 publishes nothing. A failed ring (layer down) never raises for a persistent
 event: it is in the log and subscribers fetch it when their hub resyncs.
+
+A sync call stores the event, queues its ring and returns: the ring leaves from
+the hub's loop in a server, or from the process's publisher loop elsewhere
+(``django_sse.ring_loop``), batched with whatever else is queued. An async call
+waits until the layer has its ring.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
-from django.contrib.auth import get_user_model
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from asgiref.sync import sync_to_async
+from django.db import router, transaction
 
-from django_sse import models
-from django_sse.conf import conf
-from django_sse.hub import CLOSE_TYPE, RING_TYPE, running_hub
+from django_sse import models, store
+from django_sse.hub import CLOSE_TYPE, running_hub
+from django_sse.outgoing import check_users, encode_data, prepare, user_pk
+from django_sse.ring_loop import flush, ringer
+from django_sse.ringer import Item, Note, Ring, ringer_for
 from django_sse.signals import event_published
 from django_sse.streams import (
     BROADCAST,
@@ -31,171 +33,85 @@ from django_sse.streams import (
     topic_stream,
     user_stream,
 )
-from django_sse.wire import check_event_name, encode_event
 
-logger = logging.getLogger("django_sse.publish")
-
-THREAD_RING_TIMEOUT = 5.0  # seconds a publisher thread waits for the hub's loop
+__all__ = ["encode_data", "flush"]
 
 
-def encode_data(data: object) -> str:
-    """``str`` as is; anything else as JSON via ``DjangoJSONEncoder``."""
-    if isinstance(data, str):
-        return data
-    try:
-        return json.dumps(
-            data,
-            cls=DjangoJSONEncoder,
-            ensure_ascii=False,
-            allow_nan=False,
-            separators=(",", ":"),
-        )
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"event data cannot be encoded as JSON: {exc}") from exc
+def _announce(items: Sequence[Item]) -> None:
+    if event_published.has_listeners():
+        for ring in items:
+            if isinstance(ring, Ring):
+                event_published.send(
+                    sender=None, stream=ring.stream, seq=ring.seq, frame=ring.frame
+                )
 
 
-RESERVED_PREFIX = "sse:"  # django-sse's own events (sse:reset) and the client's DOM events
+def queue(items: Sequence[Item]) -> None:
+    """Hand ``items`` to the loop that sends them; returns at once (sync callers)."""
+    _announce(items)
+    ringer().put(items)
 
 
-def _prepare(stream: str, data: object, event: str) -> tuple[str, bytes]:
-    check_event_name(event)
-    if event.startswith(RESERVED_PREFIX):
-        raise ValueError(f"event names starting with {RESERVED_PREFIX!r} are reserved: {event!r}")
-    if len(event) > models.EVENT_NAME_MAX_LENGTH:
-        raise ValueError(f"event name longer than {models.EVENT_NAME_MAX_LENGTH}")
-    text = encode_data(data)
-    try:
-        frame = encode_event(text, event)
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"event data is not valid Unicode text: {exc}") from exc
-    if len(frame) > conf.SSE_MAX_EVENT_SIZE:
-        raise ValueError(
-            f"event is {len(frame)} bytes encoded; SSE_MAX_EVENT_SIZE allows "
-            f"{conf.SSE_MAX_EVENT_SIZE}"
-        )
-    return text, frame
+def queue_on_commit(items: Sequence[Item]) -> None:
+    """:func:`queue` once the transaction the log was written in commits."""
+    using = router.db_for_write(models.Event)
+    transaction.on_commit(lambda: queue(items), using=using)
 
 
-def _user_pk(user_or_pk: object) -> tuple[object, bool]:
-    """The primary key, and whether it still has to be checked to exist."""
-    user_model = get_user_model()
-    if isinstance(user_or_pk, user_model):
-        if user_or_pk.pk is None:
-            raise ValueError("cannot send to an unsaved user")
-        return user_or_pk.pk, False
-    if getattr(user_or_pk, "is_anonymous", False) is True:
-        raise ValueError("cannot send to an anonymous user")
-    if user_or_pk is None or isinstance(user_or_pk, bool):
-        raise ValueError(f"invalid user or primary key: {user_or_pk!r}")
-    return user_or_pk, True
-
-
-def _unknown_user(pk: object) -> ValueError:
-    return ValueError(f"no user with primary key {pk!r}")
-
-
-def _user_exists(pk: object) -> bool:
-    try:
-        return get_user_model()._default_manager.filter(pk=pk).exists()  # type: ignore[misc]
-    except (TypeError, ValueError) as exc:
-        raise _unknown_user(pk) from exc
-
-
-def _message(stream: str, seq: int | None, frame: bytes) -> dict[str, Any]:
-    return {"type": RING_TYPE, "stream": stream, "seq": seq, "frame": frame}
-
-
-async def _send(stream: str, message: dict[str, Any]) -> None:
-    """Send to the stream's group; log (never raise) when the layer is unreachable."""
-    if message["type"] == RING_TYPE and event_published.has_listeners():
-        event_published.send(sender=None, stream=stream, seq=message["seq"], frame=message["frame"])
-    layer = get_channel_layer(conf.SSE_CHANNEL_LAYER)
+async def aring(items: Sequence[Item]) -> None:
+    """Send ``items`` and wait until the layer has them (async callers)."""
+    _announce(items)
+    loop = asyncio.get_running_loop()
     hub = running_hub()
-    try:
-        if layer is None:
-            raise RuntimeError("no channel layer configured")
-        if hub is not None and hub.loop is not asyncio.get_running_loop():
-            # The in-memory layer's queues belong to the hub's loop.
-            coro = _group_send(layer, group_name(stream), message)
-            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
-        else:
-            await _group_send(layer, group_name(stream), message)
-    except Exception:
-        seq = message.get("seq")
-        if message["type"] != RING_TYPE:
-            logger.error("%s for %s failed", message["type"], stream, exc_info=True)
-        elif seq is None:
-            logger.warning(
-                "ephemeral event on %s dropped: layer unreachable", stream, exc_info=True
-            )
-        else:
-            logger.error(
-                "ring for %s #%s failed; subscribers will read it from the log",
-                stream,
-                seq,
-                exc_info=True,
-            )
-
-
-async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
-    try:
-        await layer.group_send(group, message)
-    except ConnectionError:
-        # Once more: after a Redis restart the first command fails on a pooled
-        # connection that died with the old server.
-        await layer.group_send(group, message)
-
-
-def _send_from_thread(stream: str, message: dict[str, Any]) -> None:
-    hub = running_hub()
-    if hub is not None:
-        future = asyncio.run_coroutine_threadsafe(_send(stream, message), hub.loop)
-        try:
-            future.result(THREAD_RING_TIMEOUT)
-        except TimeoutError:
-            logger.error("%s for %s timed out", message["type"], stream)
+    if hub is not None and hub.loop is not loop:
+        # The in-memory layer's queues belong to the hub's loop.
+        coro = ringer_for(hub.loop).ring(items)
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
     else:
-        async_to_sync(_send)(stream, message)
+        await ringer_for(loop).ring(items)
 
 
-def _check_sync_context() -> None:
+def check_sync_context() -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return
     raise RuntimeError(
         "django_sse: the sync publish functions cannot run inside an event loop; "
-        "await asend_to_user/abroadcast/asend_to_stream instead"
+        "await the a-prefixed twin (asend_to_user, abroadcast, ...) instead"
     )
 
 
 def _publish(stream: str, data: object, event: str, persist: bool) -> int | None:
-    _check_sync_context()
-    text, frame = _prepare(stream, data, event)
+    check_sync_context()
+    text, frame = prepare(data, event)
     if not persist:
-        _send_from_thread(stream, _message(stream, None, frame))
+        queue([Ring(stream, None, frame)])
         return None
-    with transaction.atomic():
-        seq = models.append(stream, event, text)
-        transaction.on_commit(lambda: _send_from_thread(stream, _message(stream, seq, frame)))
+    seq = store.append(stream, event, text)
+    queue_on_commit([Ring(stream, seq, frame)])
     return seq
 
 
 async def _apublish(stream: str, data: object, event: str, persist: bool) -> int | None:
-    text, frame = _prepare(stream, data, event)
-    seq = await sync_to_async(models.append)(stream, event, text) if persist else None
-    await _send(stream, _message(stream, seq, frame))
+    text, frame = prepare(data, event)
+    seq = await sync_to_async(store.append)(stream, event, text) if persist else None
+    await aring([Ring(stream, seq, frame)])
     return seq
+
+
+def _checked_user_stream(user_or_pk: object, check: Callable[[list[object]], None]) -> str:
+    pk, unchecked = user_pk(user_or_pk)
+    if unchecked:
+        check([pk])
+    return user_stream(pk)
 
 
 def send_to_user(
     user_or_pk: object, data: object, *, event: str = "message", persist: bool = True
 ) -> int | None:
     """Send to every connection of one user; return the event's seq (None if not persisted)."""
-    pk, check = _user_pk(user_or_pk)
-    stream = user_stream(pk)
-    if check and not _user_exists(pk):
-        raise _unknown_user(pk)
+    stream = _checked_user_stream(user_or_pk, check_users)
     return _publish(stream, data, event, persist)
 
 
@@ -215,11 +131,10 @@ async def asend_to_user(
     user_or_pk: object, data: object, *, event: str = "message", persist: bool = True
 ) -> int | None:
     """Async twin of :func:`send_to_user`."""
-    pk, check = _user_pk(user_or_pk)
-    stream = user_stream(pk)
-    if check and not await sync_to_async(_user_exists)(pk):
-        raise _unknown_user(pk)
-    return await _apublish(stream, data, event, persist)
+    pk, unchecked = user_pk(user_or_pk)
+    if unchecked:
+        await sync_to_async(check_users)([pk])
+    return await _apublish(user_stream(pk), data, event, persist)
 
 
 async def abroadcast(data: object, *, event: str = "message", persist: bool = True) -> int | None:
@@ -239,11 +154,11 @@ def resend(event: models.Event) -> int | None:
     return _publish(event.stream, event.data, event.event, persist=True)
 
 
-def _close_message(user_or_pk: object, session_key: str | None) -> tuple[str, dict[str, Any]]:
-    pk, _ = _user_pk(user_or_pk)
+def _close_note(user_or_pk: object, session_key: str | None) -> Note:
+    pk, _ = user_pk(user_or_pk)
     stream = user_stream(pk)
     session = session_digest(session_key) if session_key else ""
-    return stream, {"type": CLOSE_TYPE, "stream": stream, "session": session}
+    return Note(group_name(stream), {"type": CLOSE_TYPE, "stream": stream, "session": session})
 
 
 def close_user_streams(user_or_pk: object, session_key: str | None = None) -> None:
@@ -252,12 +167,10 @@ def close_user_streams(user_or_pk: object, session_key: str | None = None) -> No
     Their browsers reconnect and are authorized again; django_sse calls this itself
     when a user logs out.
     """
-    _check_sync_context()
-    stream, message = _close_message(user_or_pk, session_key)
-    transaction.on_commit(lambda: _send_from_thread(stream, message))
+    check_sync_context()
+    queue_on_commit([_close_note(user_or_pk, session_key)])
 
 
 async def aclose_user_streams(user_or_pk: object, session_key: str | None = None) -> None:
     """Async twin of :func:`close_user_streams`."""
-    stream, message = _close_message(user_or_pk, session_key)
-    await _send(stream, message)
+    await aring([_close_note(user_or_pk, session_key)])

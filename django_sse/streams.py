@@ -14,6 +14,7 @@ import re
 from django_sse.conf import conf
 
 BROADCAST = "broadcast"
+HUBS_GROUP = "sse.hubs"  # every hub joins it: a batch on many streams goes there once
 TOPIC_MAX_LENGTH = 80  # characters: "sse.topic." + 80 stays under 100
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -39,6 +40,28 @@ def user_stream(pk: object) -> str:
     if pk is None or isinstance(pk, bool):
         raise ValueError(f"invalid user primary key: {pk!r}")
     return "user:" + _check_name("user primary key", str(pk))
+
+
+def check_stream(stream: object) -> str:
+    """``stream`` if it is a stream name this package could have made, else ``ValueError``."""
+    if not isinstance(stream, str):
+        raise TypeError(f"stream name must be a str, not {type(stream).__name__}")
+    kind, sep, name = stream.partition(":")
+    if stream == BROADCAST:
+        return stream
+    if sep and kind == "topic":
+        return topic_stream(name)
+    if sep and kind == "user":
+        return user_stream(name)
+    raise ValueError(
+        f"invalid stream name {stream!r}: use 'broadcast', 'topic:<name>' or 'user:<pk>'"
+    )
+
+
+def user_pk_of(stream: str) -> str | None:
+    """The primary key (as text) of a ``user:<pk>`` stream, else None."""
+    kind, _, name = stream.partition(":")
+    return name if kind == "user" else None
 
 
 def group_name(stream: str) -> str:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from django_sse import ringer
 from django_sse.hub import Hub
 from tests.hubkit import FlakyLayer
+from tests.ringkit import RecordingLayer
 from tests.services import (
     Backend,
     Server,
@@ -79,6 +81,14 @@ def layered_server(request: pytest.FixtureRequest, start_server: ServerFactory) 
     if request.param == "redispubsub":
         layer = layer.replace("redis:", "redispubsub:", 1)
     return start_server(backend.with_layer(layer), **overrides)
+
+
+@pytest.fixture
+def layer(monkeypatch: pytest.MonkeyPatch) -> RecordingLayer:
+    """The ringer sends to a recording layer instead of the configured one."""
+    recorder = RecordingLayer()
+    monkeypatch.setattr(ringer, "get_channel_layer", lambda alias: recorder)
+    return recorder
 
 
 @pytest.fixture

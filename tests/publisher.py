@@ -18,7 +18,7 @@ import django
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["broadcast", "topic", "user", "mix"])
+    parser.add_argument("kind", choices=["broadcast", "topic", "user", "mix", "bulk", "users"])
     parser.add_argument("target")
     parser.add_argument("count", type=int)
     parser.add_argument("tag")
@@ -30,7 +30,9 @@ def main() -> None:
     seqs = []
     rng = random.Random(args.tag)
     streams = args.target.split(",")
-    for i in range(args.count):
+    if args.kind in ("bulk", "users"):
+        seqs = _publish_bulk(args.kind, args.target, args.count, args.tag)
+    for i in range(args.count if args.kind not in ("bulk", "users") else 0):
         data: dict[str, object] = {"tag": args.tag, "i": i, "t": time.time()}
         if args.kind == "mix":  # TARGET: comma-separated stream names to pick from
             seqs.append(_publish_to(rng.choice(streams), data))
@@ -43,6 +45,25 @@ def main() -> None:
         if args.interval:
             time.sleep(args.interval)
     print(json.dumps(seqs))
+
+
+BULK_BATCH = 10  # events per publish_many call of the "bulk" kind
+
+
+def _publish_bulk(kind: str, target: str, count: int, tag: str) -> list[int | None]:
+    """``bulk``: COUNT events to topic TARGET in publish_many batches; ``users``: one
+    send_to_users call to the comma-separated primary keys TARGET (COUNT ignored)."""
+    import django_sse
+
+    if kind == "users":
+        pks = [int(pk) for pk in target.split(",")]
+        return list(django_sse.send_to_users(pks, {"tag": tag}).values())
+    seqs: list[int | None] = []
+    for start in range(0, count, BULK_BATCH):
+        batch = range(start, min(start + BULK_BATCH, count))
+        messages = [django_sse.Message.to_topic(target, {"tag": tag, "i": i}) for i in batch]
+        seqs += django_sse.publish_many(messages)
+    return seqs
 
 
 def _publish_to(stream: str, data: dict[str, object]) -> int | None:

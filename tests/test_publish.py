@@ -15,32 +15,13 @@ from django.db import connections, transaction
 from django.test import override_settings
 
 import django_sse
-from django_sse import publish
+from django_sse import publish, ringer
 from django_sse.models import Event, read_after
 from django_sse.streams import session_digest
+from tests.ringkit import RecordingLayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOT_TEXT: Any = 5  # what a caller without type checking may pass
-
-
-class RecordingLayer:
-    """Stands in for the channel layer: records rings, or fails like a dead Redis."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        if self.fail:
-            raise ConnectionError("Redis is restarting")
-        self.sent.append((group, message))
-
-
-@pytest.fixture
-def layer(monkeypatch: pytest.MonkeyPatch) -> RecordingLayer:
-    recorder = RecordingLayer()
-    monkeypatch.setattr(publish, "get_channel_layer", lambda alias: recorder)
-    return recorder
 
 
 @pytest.fixture
@@ -57,27 +38,17 @@ def test_send_to_user_stores_in_order_and_rings(layer: RecordingLayer, user: Use
     assert django_sse.send_to_user(user.pk, "two") == 2
     stream = f"user:{user.pk}"
     assert stored(stream) == [(1, "notification", '{"n":1}'), (2, "message", "two")]
-    assert layer.sent == [
-        (
-            f"sse.user.{user.pk}",
-            {
-                "type": "sse.event",
-                "stream": stream,
-                "seq": 1,
-                "frame": b'event: notification\ndata: {"n":1}\n\n',
-            },
-        ),
-        (
-            f"sse.user.{user.pk}",
-            {"type": "sse.event", "stream": stream, "seq": 2, "frame": b"data: two\n\n"},
-        ),
+    group = f"sse.user.{user.pk}"
+    assert layer.rings == [
+        (group, stream, 1, b'event: notification\ndata: {"n":1}\n\n'),
+        (group, stream, 2, b"data: two\n\n"),
     ]
 
 
 def test_broadcast_and_topic_use_their_streams(layer: RecordingLayer) -> None:
     django_sse.broadcast("all")
     django_sse.send_to_stream("orders", "o")
-    assert [g for g, _ in layer.sent] == ["sse.broadcast", "sse.topic.orders"]
+    assert [g for g, *_ in layer.rings] == ["sse.broadcast", "sse.topic.orders"]
     assert stored("topic:orders") == [(1, "message", "o")]
 
 
@@ -94,7 +65,7 @@ def test_data_is_json_via_django_encoder_and_text_as_is(layer: RecordingLayer) -
 def test_ephemeral_event_rings_without_storing(layer: RecordingLayer) -> None:
     assert django_sse.broadcast("typing", event="typing", persist=False) is None
     assert stored("broadcast") == []
-    assert layer.sent[0][1]["seq"] is None
+    assert layer.rings[0][2] is None
 
 
 def test_ring_waits_for_commit_and_rollback_publishes_nothing(layer: RecordingLayer) -> None:
@@ -113,10 +84,11 @@ def test_ring_waits_for_commit_and_rollback_publishes_nothing(layer: RecordingLa
 def test_dead_layer_keeps_persistent_events_and_logs(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(publish, "get_channel_layer", lambda alias: RecordingLayer(fail=True))
+    monkeypatch.setattr(ringer, "get_channel_layer", lambda alias: RecordingLayer(fail=True))
     with caplog.at_level(logging.WARNING, "django_sse.publish"):
         assert django_sse.broadcast("stored anyway") == 1
         assert django_sse.broadcast("dropped", persist=False) is None
+        assert django_sse.flush(5.0)
     assert stored("broadcast") == [(1, "message", "stored anyway")]
     assert [r.levelname for r in caplog.records] == ["ERROR", "WARNING"]
     assert "read it from the log" in caplog.records[0].getMessage()
@@ -132,7 +104,8 @@ def test_dead_layer_keeps_persistent_events_and_logs(
         (True, "invalid user or primary key: True"),
         (AnonymousUser(), "cannot send to an anonymous user"),
         (User(username="unsaved"), "cannot send to an unsaved user"),
-        ("a b", "invalid user primary key name"),
+        ("a b", "no user with primary key 'a b'"),
+        ("0987654", "no user with primary key 987654"),
     ],
 )
 def test_send_to_user_refuses_unknown_users(
@@ -169,7 +142,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(
 
 
 async def test_sync_api_refuses_to_run_inside_an_event_loop(layer: RecordingLayer) -> None:
-    with pytest.raises(RuntimeError, match="await asend_to_user/abroadcast/asend_to_stream"):
+    with pytest.raises(RuntimeError, match="await the a-prefixed twin"):
         django_sse.broadcast("x", persist=False)
 
 
@@ -178,7 +151,7 @@ async def test_async_twins_store_and_ring(layer: RecordingLayer) -> None:
     assert await django_sse.asend_to_user(user, "u") == 1
     assert await django_sse.abroadcast("b") == 1
     assert await django_sse.asend_to_stream("t", "t", persist=False) is None
-    assert [g for g, _ in layer.sent] == [f"sse.user.{user.pk}", "sse.broadcast", "sse.topic.t"]
+    assert [g for g, *_ in layer.rings] == [f"sse.user.{user.pk}", "sse.broadcast", "sse.topic.t"]
 
 
 async def test_async_twins_refuse_bad_input(layer: RecordingLayer) -> None:
@@ -250,9 +223,10 @@ async def test_aclose_user_streams_refuses_anonymous(layer: RecordingLayer) -> N
 def test_a_failed_close_is_logged_not_raised(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(publish, "get_channel_layer", lambda alias: RecordingLayer(fail=True))
+    monkeypatch.setattr(ringer, "get_channel_layer", lambda alias: RecordingLayer(fail=True))
     publish.close_user_streams(5)
-    assert caplog.messages == ["sse.close for user:5 failed"]
+    assert django_sse.flush(5.0)
+    assert caplog.messages == ["sse.close for sse.user.5 failed: layer unreachable"]
 
 
 def test_event_names_in_the_sse_namespace_are_reserved(layer: RecordingLayer) -> None:

@@ -104,7 +104,7 @@ def test_capture_gives_data_as_a_browser_reads_it() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_nested_captures_both_record_and_leaving_restores_publishing() -> None:
-    send = publish._send
+    send = publish.queue
     with capture_events() as outer:
         django_sse.broadcast("one")
         with capture_events() as inner:
@@ -112,7 +112,7 @@ def test_nested_captures_both_record_and_leaving_restores_publishing() -> None:
     django_sse.broadcast("three")
     assert [e.data for e in outer] == ["one", "two"]
     assert [e.data for e in inner] == ["two"]
-    assert publish._send is send
+    assert publish.queue is send
 
 
 # open_stream and read_events ---------------------------------------------------------

@@ -13,6 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django_sse import publish
 from django_sse.conf import conf
 
+FLUSH_TIMEOUT = 10.0  # seconds to wait for the ring before the command returns
+
 
 def _line_end_stripped(text: str) -> str:
     """``echo`` and heredocs end with a newline nobody means to send."""
@@ -68,6 +70,9 @@ class Command(BaseCommand):
             seq = self._send(options, data, persist)
         except (TypeError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
+        if not publish.flush(FLUSH_TIMEOUT):
+            late = "The channel layer did not take the ring in time."
+            self.stderr.write(late, self.style.WARNING)
         self._warn_if_in_memory(persist)
         if seq is not None:
             self.stdout.write(str(seq))
