@@ -58,17 +58,22 @@ def run_worker(env: dict[str, str], case: str, n: int, **extra: str) -> subproce
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
 
-def result(process: subprocess.Popen[str]) -> float:
-    """Events per second the worker measured."""
+CPU: dict[str, float] = {}  # case -> publisher CPU microseconds per event, last run
+
+
+def result(process: subprocess.Popen[str]) -> tuple[float, float]:
+    """Events per second the worker measured, and its CPU seconds."""
     out, _ = process.communicate(timeout=600)
     if process.returncode:
         raise RuntimeError(f"{process.args!r} failed ({process.returncode})")
     done = json.loads(out.strip().splitlines()[-1])
-    return float(done["events"] / done["seconds"])
+    return float(done["events"] / done["seconds"]), float(done.get("cpu", 0.0))
 
 
 def one(env: dict[str, str], case: str, n: int) -> float:
-    return result(run_worker(env, case, n))
+    rate, cpu = result(run_worker(env, case, n))
+    CPU[case] = cpu / n * 1e6
+    return rate
 
 
 def concurrent(env: dict[str, str], n: int) -> float:
@@ -77,8 +82,10 @@ def concurrent(env: dict[str, str], n: int) -> float:
     workers = [
         run_worker(env, "stream", n, start=f"{start}", tag=f"c{i}") for i in range(CONCURRENT)
     ]
-    rates = [result(w) for w in workers]
-    slowest = max(n / r for r in rates)  # they started together: the last one ends the run
+    done = [result(w) for w in workers]
+    slowest = max(n / rate for rate, _ in done)  # they started together: the last one ends
+    cores = sum(cpu for _, cpu in done) / slowest
+    print(f"  the {CONCURRENT} publishers used {cores:.2f} cores", file=sys.stderr)
     return CONCURRENT * n / slowest
 
 
@@ -114,9 +121,19 @@ def measure_db(db: Db, n: int, workdir: Path) -> dict[str, float]:
     ]
     for case, count in cases:
         rates[case] = one(env, case, count)
-        print(f"  {db.kind} {case}: {rates[case]:,.0f} events/s", file=sys.stderr)
+        cpu = CPU[case]
+        print(
+            f"  {db.kind} {case}: {rates[case]:,.0f} events/s, {cpu:.0f} µs CPU each",
+            file=sys.stderr,
+        )
     rates["concurrent"] = concurrent(env, n)
-    print(f"  {db.kind} concurrent: {rates['concurrent']:,.0f} events/s", file=sys.stderr)
+    if db.kind == "postgres":  # what the WAL flush of each commit costs a hot stream
+        relaxed = {**env, "DJANGO_SSE_BENCH_SYNC_COMMIT": "off"}
+        rates["stream-nosync"] = one(relaxed, "stream", n)
+        rates["concurrent-nosync"] = concurrent(relaxed, n)
+    for case in ("concurrent", "stream-nosync", "concurrent-nosync"):
+        if case in rates:
+            print(f"  {db.kind} {case}: {rates[case]:,.0f} events/s", file=sys.stderr)
     return rates
 
 
@@ -130,6 +147,8 @@ ROWS = [
     ("ephemeral", "`persist=False` (ring only)"),
     ("bulk", "`send_to_users`, 10,000 users in one call"),
     ("concurrent", f"`send_to_stream`, {CONCURRENT} processes on one stream (total)"),
+    ("stream-nosync", "`send_to_stream`, one process, `synchronous_commit = off`"),
+    ("concurrent-nosync", f"`send_to_stream`, {CONCURRENT} processes, `synchronous_commit = off`"),
     ("eventstream", "django-eventstream `send_event`, database storage + Redis"),
 ]
 
@@ -142,6 +161,9 @@ def render(all_rates: dict[str, dict[str, float]]) -> str:
         cells = []
         for kind in kinds:
             rates = all_rates[kind]
+            if key not in rates:
+                cells.append("- | - | -")
+                continue
             rate = rates[key]
             floor = rate / rates["floor-insert"]
             peer = rate / rates["eventstream"]

@@ -27,6 +27,11 @@ if _kind == "postgres":
             "USER": "postgres",
             "HOST": "127.0.0.1",
             "PORT": "5432",
+            # "off": the commit does not wait for the WAL flush (what bounds one hot stream)
+            "OPTIONS": {
+                "options": "-c synchronous_commit="
+                + os.environ.get("DJANGO_SSE_BENCH_SYNC_COMMIT", "on")
+            },
         }
     }
 elif _name:

@@ -3,7 +3,8 @@
     python -m bench.publish_worker CASE N [--start UNIX_TIME] [--tag TAG]
 
 Settings are ``bench.publish_settings`` (the runner sets the database and the
-Redis prefix). Prints one JSON object: ``{"events": N, "seconds": s}``. With
+Redis prefix). Prints one JSON object: ``{"events": N, "seconds": s, "cpu": s}``
+(the process's CPU time over the timed part). With
 ``--start`` the timed part begins at that wall-clock time, so several workers
 start together.
 """
@@ -176,10 +177,10 @@ def main() -> None:
     run = _case(args.case, args.n, args.tag)
     if args.start:
         time.sleep(max(0.0, args.start - time.time()))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run()
     seconds = time.perf_counter() - started
-    print(json.dumps({"events": args.n, "seconds": seconds}))
+    print(json.dumps({"events": args.n, "seconds": seconds, "cpu": time.process_time() - cpu}))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Run the whole benchmark suite of issue 6 with one command.
+"""Run the whole benchmark suite with one command.
 
 ``python bench/run.py [--n 4000] [--targets ...] [--write-docs]`` (any Python >=
 3.11): it builds ``bench/.venv`` from ``bench/requirements.txt`` when missing or
 out of date, re-runs itself there, then measures every target in turn (the
 peers, the naive view, the floor), the reconnect storm, 10,000 idle streams and
-two processes on Redis, prints Markdown tables and, with ``--write-docs``, puts
+two processes on Redis, then publishing from workers (``bench/publish.py``); prints
+Markdown tables and, with ``--write-docs``, puts
 them in ``docs/benchmarks.md``. ``--profile DIR`` instead runs the chosen
 targets under py-spy and prints where each server's CPU goes.
 """
@@ -70,7 +71,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=",".join(TARGETS),
         help=f"comma-separated, of: {', '.join(TARGETS)} (all)",
     )
-    p.add_argument("--skip", default="", help="comma-separated, of: storm, idle, redis")
+    p.add_argument("--skip", default="", help="comma-separated, of: storm, idle, redis, publish")
     p.add_argument("--idle-n", type=int, default=10_000, help="streams of the idle test")
     p.add_argument("--wait-load", type=float, default=0.0, help="wait for loadavg below this")
     p.add_argument("--wait-max", type=float, default=900.0, help="seconds to wait for it")
@@ -91,7 +92,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for what, given, known in (
         ("--targets", set(args.targets), set(TARGETS)),
         ("--patches", {x for v in args.patches for x in v}, set(PATCHES)),
-        ("--skip", args.skip, {"storm", "idle", "redis"}),
+        ("--skip", args.skip, {"storm", "idle", "redis", "publish"}),
     ):
         if unknown := given - known:
             p.error(f"unknown {what}: {', '.join(sorted(unknown))}")
@@ -232,6 +233,10 @@ def main(argv: list[str]) -> int:
     text = render(results, command.strip(), date, (load_before, f"{os.getloadavg()[0]:.2f}"))
     print(text)
     print_problems(results)
+    if "publish" not in args.skip and not args.profile:
+        # Publishing from workers, on SQLite and PostgreSQL (bench/publish.py).
+        publish = [sys.executable, str(HERE / "publish.py")]
+        subprocess.run(publish, cwd=ROOT, check=False)
     if args.write_docs:
         write_docs(ROOT / "docs" / "benchmarks.md", text)
     return 0

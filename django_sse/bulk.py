@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 
 from django_sse import store
 from django_sse.outgoing import Message, check_users, prepare, user_pk
-from django_sse.publish import aring, check_sync_context, queue, queue_on_commit
+from django_sse.publish import check_sync_context, queue, queue_on_commit
 from django_sse.ringer import Ring
 from django_sse.streams import user_pk_of, user_stream
 
@@ -95,7 +95,7 @@ async def _apublish(prepared: _Prepared, persist: bool) -> list[int | None]:
     if not prepared.rows:
         return []
     seqs = await sync_to_async(_store)(prepared, persist)
-    await aring(_rings(prepared, seqs))
+    queue(_rings(prepared, seqs))
     return seqs
 
 

@@ -8,23 +8,23 @@ event: it is in the log and subscribers fetch it when their hub resyncs.
 
 A sync call stores the event, queues its ring and returns: the ring leaves from
 the hub's loop in a server, or from the process's publisher loop elsewhere
-(``django_sse.ring_loop``), batched with whatever else is queued. An async call
-waits until the layer has its ring.
+(``django_sse.ring_loop``), batched with whatever else is queued. The async
+twins do the same once their database work is done.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from asgiref.sync import sync_to_async
 from django.db import router, transaction
 
 from django_sse import models, store
-from django_sse.hub import CLOSE_TYPE, running_hub
-from django_sse.outgoing import check_users, encode_data, prepare, user_pk
+from django_sse.hub import CLOSE_TYPE
+from django_sse.outgoing import UnknownUser, check_users, encode_data, prepare, user_pk
 from django_sse.ring_loop import flush, ringer
-from django_sse.ringer import Item, Note, Ring, ringer_for
+from django_sse.ringer import Item, Note, Ring
 from django_sse.signals import event_published
 from django_sse.streams import (
     BROADCAST,
@@ -47,7 +47,7 @@ def _announce(items: Sequence[Item]) -> None:
 
 
 def queue(items: Sequence[Item]) -> None:
-    """Hand ``items`` to the loop that sends them; returns at once (sync callers)."""
+    """Hand ``items`` to the loop that sends them; returns at once (from any thread)."""
     _announce(items)
     ringer().put(items)
 
@@ -56,19 +56,6 @@ def queue_on_commit(items: Sequence[Item]) -> None:
     """:func:`queue` once the transaction the log was written in commits."""
     using = router.db_for_write(models.Event)
     transaction.on_commit(lambda: queue(items), using=using)
-
-
-async def aring(items: Sequence[Item]) -> None:
-    """Send ``items`` and wait until the layer has them (async callers)."""
-    _announce(items)
-    loop = asyncio.get_running_loop()
-    hub = running_hub()
-    if hub is not None and hub.loop is not loop:
-        # The in-memory layer's queues belong to the hub's loop.
-        coro = ringer_for(hub.loop).ring(items)
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, hub.loop))
-    else:
-        await ringer_for(loop).ring(items)
 
 
 def check_sync_context() -> None:
@@ -82,37 +69,49 @@ def check_sync_context() -> None:
     )
 
 
-def _publish(stream: str, data: object, event: str, persist: bool) -> int | None:
+def _store(stream: str, text: str, event: str, persist: bool, user: object) -> int | None:
+    """Store (if ``persist``) after checking ``user`` exists, if given, in the same query."""
+    if not persist:
+        if user is not None:
+            check_users([user])
+        return None
+    seq = store.append(stream, event, text, user_pk=user)
+    if seq is None:
+        raise UnknownUser([user])
+    return seq
+
+
+def _publish(
+    stream: str, data: object, event: str, persist: bool, user: object = None
+) -> int | None:
     check_sync_context()
     text, frame = prepare(data, event)
-    if not persist:
+    seq = _store(stream, text, event, persist, user)
+    if seq is None:
         queue([Ring(stream, None, frame)])
-        return None
-    seq = store.append(stream, event, text)
-    queue_on_commit([Ring(stream, seq, frame)])
+    else:
+        queue_on_commit([Ring(stream, seq, frame)])
     return seq
 
 
-async def _apublish(stream: str, data: object, event: str, persist: bool) -> int | None:
+async def _apublish(
+    stream: str, data: object, event: str, persist: bool, user: object = None
+) -> int | None:
     text, frame = prepare(data, event)
-    seq = await sync_to_async(store.append)(stream, event, text) if persist else None
-    await aring([Ring(stream, seq, frame)])
+    if persist or user is not None:
+        seq = await sync_to_async(_store)(stream, text, event, persist, user)
+    else:
+        seq = None
+    queue([Ring(stream, seq, frame)])
     return seq
-
-
-def _checked_user_stream(user_or_pk: object, check: Callable[[list[object]], None]) -> str:
-    pk, unchecked = user_pk(user_or_pk)
-    if unchecked:
-        check([pk])
-    return user_stream(pk)
 
 
 def send_to_user(
     user_or_pk: object, data: object, *, event: str = "message", persist: bool = True
 ) -> int | None:
     """Send to every connection of one user; return the event's seq (None if not persisted)."""
-    stream = _checked_user_stream(user_or_pk, check_users)
-    return _publish(stream, data, event, persist)
+    pk, unchecked = user_pk(user_or_pk)
+    return _publish(user_stream(pk), data, event, persist, pk if unchecked else None)
 
 
 def broadcast(data: object, *, event: str = "message", persist: bool = True) -> int | None:
@@ -132,9 +131,7 @@ async def asend_to_user(
 ) -> int | None:
     """Async twin of :func:`send_to_user`."""
     pk, unchecked = user_pk(user_or_pk)
-    if unchecked:
-        await sync_to_async(check_users)([pk])
-    return await _apublish(user_stream(pk), data, event, persist)
+    return await _apublish(user_stream(pk), data, event, persist, pk if unchecked else None)
 
 
 async def abroadcast(data: object, *, event: str = "message", persist: bool = True) -> int | None:
@@ -173,4 +170,4 @@ def close_user_streams(user_or_pk: object, session_key: str | None = None) -> No
 
 async def aclose_user_streams(user_or_pk: object, session_key: str | None = None) -> None:
     """Async twin of :func:`close_user_streams`."""
-    await aring([_close_note(user_or_pk, session_key)])
+    queue([_close_note(user_or_pk, session_key)])

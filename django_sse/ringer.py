@@ -60,12 +60,11 @@ class Ringer:
         self._busy = False
         self._queued = 0  # items ever queued
         self._done = 0  # items ever sent, failed or dropped
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self._hot = False  # a send just finished and more rings may be on their way
 
     def put(self, items: Iterable[Item]) -> int:
-        """Queue ``items`` (from any thread); the ticket :meth:`wait` and :meth:`ring` take."""
+        """Queue ``items`` (from any thread); how many have been queued so far."""
         items = list(items)
         with self._lock:
             self._queue.extend(items)
@@ -87,14 +86,6 @@ class Ringer:
         del self._queue[:overflow]
         self._done += overflow
         return dropped
-
-    async def ring(self, items: Iterable[Item]) -> None:
-        """Queue ``items`` and wait until they have been sent (on this ringer's loop)."""
-        ticket = self.put(items)
-        if self._done < ticket:
-            future = self.loop.create_future()
-            self._waiters.append((ticket, future))
-            await future
 
     def wait(self, timeout: float) -> bool:
         """Block until everything queued so far is sent; False on timeout (other threads)."""
@@ -143,17 +134,6 @@ class Ringer:
                 self._done += len(batch)
                 self._changed.notify_all()
                 self._hot = True
-            self._wake()
-        self._wake()
-
-    def _wake(self) -> None:
-        waiting = []
-        for ticket, future in self._waiters:
-            if ticket > self._done:
-                waiting.append((ticket, future))
-            elif not future.done():
-                future.set_result(None)
-        self._waiters = waiting
 
 
 async def _send(batch: Sequence[Item]) -> None:
@@ -161,14 +141,11 @@ async def _send(batch: Sequence[Item]) -> None:
     if layer is None:
         _log_failed(batch, "no channel layer configured")
         return
-    outgoing = messages(batch)
-    results = await asyncio.gather(
-        *(_group_send(layer, group, message) for group, message, _ in outgoing),
-        return_exceptions=True,
-    )
-    for (_, _, items), result in zip(outgoing, results, strict=True):
-        if isinstance(result, BaseException):
-            _log_failed(items, "layer unreachable", result)
+    for group, message, items in messages(batch):  # one after another: in order
+        try:
+            await _group_send(layer, group, message)
+        except Exception as exc:
+            _log_failed(items, "layer unreachable", exc)
 
 
 async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
@@ -182,23 +159,41 @@ async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
 
 
 def messages(batch: Sequence[Item]) -> list[Outgoing]:
-    """The layer messages that carry ``batch``, in as few ``group_send`` calls as fit."""
-    notes: list[Outgoing] = [(n.group, n.message, [n]) for n in batch if isinstance(n, Note)]
-    rings = [r for r in batch if isinstance(r, Ring)]
-    by_stream: dict[str, list[Ring]] = {}
-    for ring in rings:
-        by_stream.setdefault(ring.stream, []).append(ring)
-    if len(by_stream) > FAN_IN_STREAMS:
-        return notes + [(HUBS_GROUP, _batch(chunk), list(chunk)) for chunk in _chunks(rings)]
-    out = notes
-    for stream, own in by_stream.items():
-        if len(own) == 1:
-            (ring,) = own
-            message = {"type": RING_TYPE, "stream": stream, "seq": ring.seq, "frame": ring.frame}
-            out.append((group_name(stream), message, [ring]))
+    """The layer messages that carry ``batch``, in order, in as few sends as fit.
+
+    Sent one after another, they keep the batch's order across streams too: each
+    run of one stream's events is one message to its group, unless the batch
+    touches more than ``FAN_IN_STREAMS`` streams or would visit a stream twice;
+    then it all goes, in order, to the group every hub joins.
+    """
+    runs: list[list[Item]] = []
+    for item in batch:
+        if runs and _stream(runs[-1][-1]) == _stream(item) and isinstance(item, Ring):
+            runs[-1].append(item)
         else:
-            out += [(group_name(stream), _batch(chunk), list(chunk)) for chunk in _chunks(own)]
+            runs.append([item])
+    rings = [r for r in batch if isinstance(r, Ring)]
+    streams = {r.stream for r in rings}
+    ring_runs = sum(1 for run in runs if isinstance(run[0], Ring))
+    if len(streams) > FAN_IN_STREAMS or ring_runs > len(streams):
+        notes: list[Outgoing] = [(n.group, n.message, [n]) for n in batch if isinstance(n, Note)]
+        return notes + [(HUBS_GROUP, _batch(chunk), list(chunk)) for chunk in _chunks(rings)]
+    out: list[Outgoing] = []
+    for run in runs:
+        first = run[0]
+        if isinstance(first, Note):
+            out.append((first.group, first.message, run))
+        elif len(run) == 1:
+            message = {"type": RING_TYPE, "stream": first.stream, "seq": first.seq}
+            out.append((group_name(first.stream), {**message, "frame": first.frame}, run))
+        else:
+            own = [r for r in run if isinstance(r, Ring)]
+            out += [(group_name(first.stream), _batch(c), list(c)) for c in _chunks(own)]
     return out
+
+
+def _stream(item: Item) -> str:
+    return item.stream if isinstance(item, Ring) else ""
 
 
 def _chunks(rings: list[Ring]) -> Iterable[list[Ring]]:

@@ -19,6 +19,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
@@ -27,8 +28,8 @@ from django.utils import timezone
 from django_sse import models
 from django_sse.conf import conf
 
-HEADS_PER_STATEMENT = 500  # streams per upsert (two parameters each)
-EVENTS_PER_INSERT = 1000  # rows per INSERT of a bulk publish (four parameters each)
+HEADS_PER_STATEMENT = 500  # streams per upsert on SQLite (two parameters each)
+EVENTS_PER_INSERT = 1000  # rows per INSERT of a bulk publish on SQLite (five parameters each)
 PRUNE_PER_DELETE = 100  # streams one pruning DELETE of a bulk publish covers
 
 Row = tuple[str, str, str]  # (stream, event name, data)
@@ -51,14 +52,22 @@ def _names(connection: BaseDatabaseWrapper) -> tuple[str, str]:
     return quote(models.Stream._meta.db_table), quote(models.Event._meta.db_table)
 
 
-def append(stream: str, event: str, data: str) -> int:
-    """Store one event at the next sequence number of ``stream``; return it."""
+def append(stream: str, event: str, data: str, *, user_pk: object = None) -> int | None:
+    """Store one event at the next sequence number of ``stream``; return it.
+
+    With ``user_pk``, only if that user exists, checked in the same statement:
+    ``None`` (and nothing stored) if it does not.
+    """
     connection = _db()
-    if not _upsert_returning(connection):
+    guard = _user_guard(connection, user_pk)
+    if guard is None or not _upsert_returning(connection):
+        if user_pk is not None and not _user_exists(user_pk):
+            return None
         return models.append(stream, event, data)
+    where, guard_params = guard
     heads, events = _names(connection)
     bump = (
-        f"INSERT INTO {heads} (name, seq) VALUES (%s, 1) "
+        f"INSERT INTO {heads} (name, seq) SELECT %s, 1 {where} "
         f"ON CONFLICT (name) DO UPDATE SET seq = {heads}.seq + 1 RETURNING seq"
     )
     insert = f"INSERT INTO {events} (stream, seq, event, data, created)"
@@ -69,18 +78,41 @@ def append(stream: str, event: str, data: str) -> int:
             cursor.execute(
                 f"WITH head AS ({bump}) {insert} SELECT %s, seq, %s, %s, %s FROM head "
                 "RETURNING seq",
-                [stream, stream, event, data, now],
+                [stream, *guard_params, stream, event, data, now],
             )
-            seq = int(cursor.fetchone()[0])
+            row = cursor.fetchone()
         else:
             with transaction.atomic(using=connection.alias):
-                cursor.execute(bump, [stream])
-                seq = int(cursor.fetchone()[0])
-                values: list[Any] = [stream, seq, event, data, now]
-                cursor.execute(f"{insert} VALUES (%s, %s, %s, %s, %s)", values)
+                cursor.execute(bump, [stream, *guard_params])
+                row = cursor.fetchone()
+                if row is not None:
+                    values: list[Any] = [stream, row[0], event, data, now]
+                    cursor.execute(f"{insert} VALUES (%s, %s, %s, %s, %s)", values)
+    if row is None:
+        return None
+    seq = int(row[0])
     if seq % models.PRUNE_EVERY == 0:
         models.prune_stream(stream, seq)
     return seq
+
+
+def _user_guard(connection: BaseDatabaseWrapper, user_pk: object) -> tuple[str, list[Any]] | None:
+    """The ``WHERE`` that lets the head move only for an existing user (None: cannot)."""
+    if user_pk is None:
+        return "WHERE 1 = 1", []  # SQLite's upsert needs a WHERE after its SELECT
+    user_model = get_user_model()
+    if router.db_for_read(user_model) != connection.alias:
+        return None  # the users live in another database
+    meta = user_model._meta
+    assert meta.pk is not None
+    quote = connection.ops.quote_name
+    table, column = quote(meta.db_table), quote(str(meta.pk.column))
+    where = f"WHERE EXISTS (SELECT 1 FROM {table} WHERE {column} = %s)"
+    return where, [meta.pk.get_db_prep_value(user_pk, connection)]
+
+
+def _user_exists(pk: object) -> bool:
+    return bool(get_user_model()._default_manager.filter(pk=pk).exists())  # type: ignore[misc]
 
 
 def append_many(rows: Sequence[Row]) -> list[int]:
@@ -110,14 +142,22 @@ def _bump_heads(connection: BaseDatabaseWrapper, counts: Counter[str]) -> dict[s
     if not _upsert_returning(connection):
         return {name: models.bump(name, counts[name]) for name in names}
     table, _ = _names(connection)
+    conflict = f"ON CONFLICT (name) DO UPDATE SET seq = {table}.seq + excluded.seq"
     found: dict[str, int] = {}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Arrays: one statement of constant text, whatever the number of streams.
+            cursor.execute(
+                f"INSERT INTO {table} (name, seq) SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                f"{conflict} RETURNING name, seq",
+                [names, [counts[name] for name in names]],
+            )
+            return {name: int(seq) for name, seq in cursor.fetchall()}
         for start in range(0, len(names), HEADS_PER_STATEMENT):
             chunk = names[start : start + HEADS_PER_STATEMENT]
             values = ", ".join(["(%s, %s)"] * len(chunk))
             cursor.execute(
-                f"INSERT INTO {table} (name, seq) VALUES {values} ON CONFLICT (name) "
-                f"DO UPDATE SET seq = {table}.seq + excluded.seq RETURNING name, seq",
+                f"INSERT INTO {table} (name, seq) VALUES {values} {conflict} RETURNING name, seq",
                 [p for name in chunk for p in (name, counts[name])],
             )
             found.update((name, int(seq)) for name, seq in cursor.fetchall())
@@ -127,7 +167,16 @@ def _bump_heads(connection: BaseDatabaseWrapper, counts: Counter[str]) -> dict[s
 def _insert_events(connection: BaseDatabaseWrapper, rows: Sequence[Row], seqs: list[int]) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     _, table = _names(connection)
+    columns = f"INSERT INTO {table} (stream, seq, event, data, created)"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            streams, names, texts = (list(column) for column in zip(*rows, strict=True))
+            cursor.execute(
+                f"{columns} SELECT s, q, e, d, %s FROM "
+                "unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]) AS t(s, q, e, d)",
+                [now, streams, seqs, names, texts],
+            )
+            return
         for start in range(0, len(rows), EVENTS_PER_INSERT):
             chunk = range(start, min(start + EVENTS_PER_INSERT, len(rows)))
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
@@ -135,10 +184,7 @@ def _insert_events(connection: BaseDatabaseWrapper, rows: Sequence[Row], seqs: l
             for i in chunk:
                 stream, event, data = rows[i]
                 params += (stream, seqs[i], event, data, now)
-            cursor.execute(
-                f"INSERT INTO {table} (stream, seq, event, data, created) VALUES {values}",
-                params,
-            )
+            cursor.execute(f"{columns} VALUES {values}", params)
 
 
 def _prune_crossed(counts: Counter[str], heads: dict[str, int]) -> None:

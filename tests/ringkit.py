@@ -40,3 +40,8 @@ class RecordingLayer:
                 frames = message["frames"]
                 out += [(group, s, q, frames[i]) for s, q, i in message["items"]]
         return out
+
+
+async def settled() -> None:
+    """Wait, from async code, until every queued ring has left the publisher loop."""
+    assert await asyncio.to_thread(django_sse.flush, 5.0)

@@ -18,7 +18,7 @@ import django_sse
 from django_sse import publish, ringer
 from django_sse.models import Event, read_after
 from django_sse.streams import session_digest
-from tests.ringkit import RecordingLayer
+from tests.ringkit import RecordingLayer, settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOT_TEXT: Any = 5  # what a caller without type checking may pass
@@ -151,6 +151,7 @@ async def test_async_twins_store_and_ring(layer: RecordingLayer) -> None:
     assert await django_sse.asend_to_user(user, "u") == 1
     assert await django_sse.abroadcast("b") == 1
     assert await django_sse.asend_to_stream("t", "t", persist=False) is None
+    await settled()
     assert [g for g, *_ in layer.rings] == [f"sse.user.{user.pk}", "sse.broadcast", "sse.topic.t"]
 
 
@@ -217,6 +218,7 @@ async def test_aclose_user_streams_refuses_anonymous(layer: RecordingLayer) -> N
     with pytest.raises(ValueError, match="cannot send to an anonymous user"):
         await publish.aclose_user_streams(AnonymousUser())
     await publish.aclose_user_streams(7)
+    await settled()
     assert layer.sent == [("sse.user.7", {"type": "sse.close", "stream": "user:7", "session": ""})]
 
 

@@ -28,13 +28,25 @@ def test_one_event_is_one_plain_ring_to_its_stream() -> None:
     assert carried == rings("topic:a", 1)
 
 
-def test_events_of_a_few_streams_go_one_message_per_stream() -> None:
-    out = messages([*rings("topic:a", 1, 2), *rings("broadcast", 7), *rings("topic:a", 3)])
+def test_events_of_a_few_streams_go_one_message_per_stream_in_order() -> None:
+    out = messages([*rings("topic:a", 1, 2), *rings("broadcast", 7), *rings("topic:b", 3)])
     assert [(g, m["type"]) for g, m, _ in out] == [
         ("sse.topic.a", BATCH_TYPE),
         ("sse.broadcast", "sse.event"),
+        ("sse.topic.b", "sse.event"),
     ]
-    assert out[0][1]["items"] == [("topic:a", 1, 0), ("topic:a", 2, 1), ("topic:a", 3, 2)]
+    assert out[0][1]["items"] == [("topic:a", 1, 0), ("topic:a", 2, 1)]
+
+
+def test_a_batch_that_comes_back_to_a_stream_goes_to_every_hub_in_its_order() -> None:
+    batch = [*rings("topic:a", 1), *rings("broadcast", 7), *rings("topic:a", 2)]
+    ((group, message, _),) = messages(batch)
+    assert group == "sse.hubs"
+    assert [(s, q) for s, q, _ in message["items"]] == [
+        ("topic:a", 1),
+        ("broadcast", 7),
+        ("topic:a", 2),
+    ]
 
 
 def test_events_of_many_streams_go_once_to_every_hub_with_shared_frames() -> None:
@@ -112,3 +124,10 @@ async def test_hub_delivers_a_batch_to_its_streams_and_repairs_a_gap(hub: Hub) -
     assert [f[1:] for f in await collect(a, 2)] == [(1, b"data: a1\n\n"), (2, b"data: a2\n\n")]
     assert [f[1:] for f in await collect(b, 2)] == [(1, b"data: b1\n\n"), (2, b"data: b2\n\n")]
     assert "sse.hubs" in hub.layer.group_adds
+
+
+def test_one_publisher_keeps_its_order_across_streams(layer: RecordingLayer) -> None:
+    streams = ["a", "b", "c"]
+    for i in range(300):
+        django_sse.send_to_stream(streams[i % 3], i, persist=False)
+    assert [f for *_, f in layer.rings] == [f"data: {i}\n\n".encode() for i in range(300)]

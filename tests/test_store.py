@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
+from django.db import router
 from django.test import override_settings
 
 from django_sse import store
@@ -51,3 +53,18 @@ def test_a_bulk_write_spans_many_statements(monkeypatch: pytest.MonkeyPatch, pat
             seq for (stream, _, _), seq in zip(rows, seqs, strict=True) if stream == f"topic:s{n}"
         ]
         assert mine == list(range(1, len(mine) + 1))
+
+
+def test_append_for_a_user_stores_only_if_the_user_exists(path: str) -> None:
+    user = User.objects.create(username="here")
+    assert store.append(f"user:{user.pk}", "m", "x", user_pk=user.pk) == 1
+    assert store.append("user:987654", "m", "x", user_pk=987654) is None
+    assert Event.objects.count() == 1
+    assert not Stream.objects.filter(name="user:987654").exists()
+
+
+def test_users_in_another_database_are_looked_up_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(router, "db_for_read", lambda model, **hints: "users")
+    assert store._user_guard(store._db(), 5) is None
+    monkeypatch.undo()
+    assert store.append("user:987654", "m", "x", user_pk=987654) is None
