@@ -72,7 +72,7 @@ def result(process: subprocess.Popen[str]) -> tuple[float, float]:
 
 def one(env: dict[str, str], case: str, n: int) -> float:
     rate, cpu = result(run_worker(env, case, n))
-    CPU[case] = cpu / n * 1e6
+    CPU[case] = cpu / max(n, 1) * 1e6
     return rate
 
 
