@@ -81,7 +81,6 @@ def _rings(prepared: _Prepared, seqs: list[int | None]) -> list[Ring]:
 
 
 def _publish(prepared: _Prepared, persist: bool) -> list[int | None]:
-    check_sync_context()
     seqs = _store(prepared, persist)
     rings = _rings(prepared, seqs)
     if persist:

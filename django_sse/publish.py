@@ -22,7 +22,7 @@ from django.db import router, transaction
 
 from django_sse import models, store
 from django_sse.hub import CLOSE_TYPE
-from django_sse.outgoing import UnknownUser, check_users, encode_data, prepare, user_pk
+from django_sse.outgoing import UnknownUser, check_users, prepare, user_pk
 from django_sse.ring_loop import flush, ringer
 from django_sse.ringer import Item, Note, Ring
 from django_sse.signals import event_published
@@ -34,7 +34,7 @@ from django_sse.streams import (
     user_stream,
 )
 
-__all__ = ["encode_data", "flush"]
+__all__ = ["flush"]  # django_sse.flush
 
 
 def _announce(items: Sequence[Item]) -> None:

@@ -63,20 +63,18 @@ class Ringer:
         self._task: asyncio.Task[None] | None = None
         self._hot = False  # a send just finished and more rings may be on their way
 
-    def put(self, items: Iterable[Item]) -> int:
-        """Queue ``items`` (from any thread); how many have been queued so far."""
+    def put(self, items: Iterable[Item]) -> None:
+        """Queue ``items`` (from any thread); the loop sends them soon after."""
         items = list(items)
         with self._lock:
             self._queue.extend(items)
             self._queued += len(items)
-            ticket = self._queued
             dropped = self._drop_overflow()
             start, self._busy = not self._busy, True
         if dropped:
             _log_failed(dropped, "too many rings waiting")
         if start:
             self._call(self._start)
-        return ticket
 
     def _drop_overflow(self) -> list[Item]:
         overflow = len(self._queue) - MAX_QUEUED

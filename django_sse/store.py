@@ -59,8 +59,8 @@ def append(stream: str, event: str, data: str, *, user_pk: object = None) -> int
     ``None`` (and nothing stored) if it does not.
     """
     connection = _db()
-    guard = _user_guard(connection, user_pk)
-    if guard is None or not _upsert_returning(connection):
+    guard = _user_guard(connection, user_pk) if _upsert_returning(connection) else None
+    if guard is None:
         if user_pk is not None and not _user_exists(user_pk):
             return None
         return models.append(stream, event, data)
