@@ -36,6 +36,10 @@ if _kind == "postgres":
     }
 elif _name:
     DATABASES = {"default": {**DATABASES["default"], "NAME": _name}}
+    if os.environ.get("DJANGO_SSE_BENCH_SYNC_COMMIT") == "off":  # SQLite's equivalent
+        _options = DATABASES["default"]["OPTIONS"]
+        _init = _options["init_command"] + " PRAGMA synchronous=NORMAL;"
+        DATABASES["default"]["OPTIONS"] = {**_options, "init_command": _init}
 
 _redis = os.environ.get("DJANGO_SSE_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 CHANNEL_LAYERS = {

@@ -3,10 +3,11 @@
 Each stream's head row hands out sequence numbers. The head is bumped by an
 upsert (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) in the same
 transaction as the event rows, so numbers are dense and commit in order per
-stream. On PostgreSQL a single event is one statement (the upsert and the
-insert in one CTE), so outside ``atomic()`` it costs one round trip, as a bare
-``INSERT`` does. Databases without upsert ``RETURNING`` (MySQL, MariaDB,
-Oracle, SQLite before 3.35) take the portable ORM path of ``models``.
+stream. A single event is one statement, so outside ``atomic()`` it costs what
+a bare ``INSERT`` does: on PostgreSQL the upsert and the insert in one CTE; on
+SQLite an insert that reads the head, which a trigger then moves. Databases
+without upsert ``RETURNING`` (MySQL, MariaDB, Oracle, SQLite before 3.35) take
+the portable ORM path of ``models``.
 """
 
 from __future__ import annotations
@@ -66,28 +67,26 @@ def append(stream: str, event: str, data: str, *, user_pk: object = None) -> int
         return models.append(stream, event, data)
     where, guard_params = guard
     heads, events = _names(connection)
-    bump = (
-        f"INSERT INTO {heads} (name, seq) SELECT %s, 1 {where} "
-        f"ON CONFLICT (name) DO UPDATE SET seq = {heads}.seq + 1 RETURNING seq"
-    )
     insert = f"INSERT INTO {events} (stream, seq, event, data, created)"
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement: atomic on its own, one round trip in autocommit.
             cursor.execute(
-                f"WITH head AS ({bump}) {insert} SELECT %s, seq, %s, %s, %s FROM head "
-                "RETURNING seq",
+                f"WITH head AS (INSERT INTO {heads} (name, seq) SELECT %s, 1 {where} "
+                f"ON CONFLICT (name) DO UPDATE SET seq = {heads}.seq + 1 RETURNING seq) "
+                f"{insert} SELECT %s, seq, %s, %s, %s FROM head RETURNING seq",
                 [stream, *guard_params, stream, event, data, now],
             )
-            row = cursor.fetchone()
         else:
-            with transaction.atomic(using=connection.alias):
-                cursor.execute(bump, [stream, *guard_params])
-                row = cursor.fetchone()
-                if row is not None:
-                    values: list[Any] = [stream, row[0], event, data, now]
-                    cursor.execute(f"{insert} VALUES (%s, %s, %s, %s, %s)", values)
+            # One statement too: it reads the head, and the trigger of migration
+            # 0003 moves it. A writing statement takes SQLite's write lock first.
+            cursor.execute(
+                f"{insert} SELECT %s, COALESCE((SELECT seq FROM {heads} WHERE name = %s), 0) "
+                f"+ 1, %s, %s, %s {where} RETURNING seq",
+                [stream, stream, event, data, now, *guard_params],
+            )
+        row = cursor.fetchone()
     if row is None:
         return None
     seq = int(row[0])

@@ -13,7 +13,7 @@ from tests.services import Backend, finish
 from tests.sse_client import Client, EventReader
 from tests.test_log import read_log
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e]
 EACH = 150  # events per publisher
 USERS = 24  # streams of the end-to-end bulk test
 
@@ -26,14 +26,18 @@ async def nothing_more(reader: EventReader, wait: float = 1.0) -> bool:
     return False
 
 
+@pytest.mark.parametrize(
+    "database", ["sqlite_backend", pytest.param("postgres_backend", marks=pytest.mark.postgres)]
+)
 def test_bulk_and_single_publishers_keep_one_stream_dense_and_in_order(
-    postgres_backend: Backend,
+    database: str, request: pytest.FixtureRequest
 ) -> None:
+    backend: Backend = request.getfixturevalue(database)
     topic = f"mixed-{uuid.uuid4().hex[:6]}"
     kinds = ["topic", "bulk", "topic", "bulk"]
-    processes = [postgres_backend.publisher(k, topic, EACH, f"p{n}") for n, k in enumerate(kinds)]
+    processes = [backend.publisher(k, topic, EACH, f"p{n}") for n, k in enumerate(kinds)]
     returned = {f"p{n}": finish(p) for n, p in enumerate(processes)}
-    log = read_log(postgres_backend, f"topic:{topic}")
+    log = read_log(backend, f"topic:{topic}")
     assert [seq for seq, _ in log] == list(range(1, len(kinds) * EACH + 1))
     by_tag: dict[str, list[tuple[int, int]]] = {}
     for seq, data in log:
@@ -45,6 +49,7 @@ def test_bulk_and_single_publishers_keep_one_stream_dense_and_in_order(
         assert [i for i, _ in by_tag[tag]] == list(range(EACH))
 
 
+@pytest.mark.postgres
 async def test_one_bulk_call_reaches_every_user_stream_on_two_servers_once(
     postgres_backend: Backend, redis_layer: str, start_server: ServerFactory
 ) -> None:
