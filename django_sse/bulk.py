@@ -82,11 +82,8 @@ def _rings(prepared: _Prepared, seqs: list[int | None]) -> list[Ring]:
 
 def _publish(prepared: _Prepared, persist: bool) -> list[int | None]:
     seqs = _store(prepared, persist)
-    rings = _rings(prepared, seqs)
-    if persist:
-        queue_on_commit(rings)
-    elif rings:
-        queue(rings)
+    if rings := _rings(prepared, seqs):
+        queue_on_commit(rings)  # ephemeral ones too: a rollback tells nobody
     return seqs
 
 

@@ -37,6 +37,7 @@ from django_sse.wire import (
     HEARTBEAT,
     encode_comment,
     encode_event,
+    encode_id_line,
     encode_retry,
 )
 
@@ -44,6 +45,7 @@ logger = logging.getLogger("django_sse.connection")
 
 REPLAY_BATCH = 500  # events per log query
 RESET_EVENT = "sse:reset"
+DROPPED_EVENT = "sse:dropped"  # ephemeral events were lost; data: {"dropped": count}
 AGE_JITTER = 0.1  # a connection lives between 90% and 100% of the maximum age
 DRAIN_RETRY = (100, 1000)  # milliseconds: reconnect delay told to streams at shutdown
 DIRECT_MAX = 2**16 - 256  # bytes: a larger frame goes through the task (it may be split)
@@ -145,7 +147,7 @@ class Connection:
         delivered = self.hub.positions(self.streams)
         if not self.last_event_id:
             self.cursor = cursors.Cursor(self.streams, delivered)
-            return b""
+            return self._cursor_block()
         try:
             positions = cursors.decode(self.last_event_id, self.streams)
         except cursors.InvalidCursor:
@@ -156,7 +158,16 @@ class Connection:
             if any(positions[s] > heads[s] for s in ahead):
                 return self._reset("unknown")
         self.cursor = cursors.Cursor(self.streams, positions)
-        return await self._catch_up([s for s in self.streams if positions[s] < delivered[s]])
+        missed = await self._catch_up([s for s in self.streams if positions[s] < delivered[s]])
+        return missed or self._cursor_block()
+
+    def _cursor_block(self) -> bytes:
+        """The cursor as an ``id:`` with no data: the client keeps it, and nothing fires.
+
+        So a client that drops before its first event resumes from here too, by
+        ``Last-Event-ID``, even if its cursor came in the query string.
+        """
+        return encode_id_line(self.cursor.encode()) + b"\n"
 
     def _reset(self, reason: str) -> bytes:
         self.cursor = cursors.Cursor(self.streams, self.hub.positions(self.streams))
@@ -241,7 +252,7 @@ class Connection:
                 self.hub.counters["overflows"] += 1
                 sub.take()
                 await self._check_allowed()
-                chunk = await self._catch_up(self.streams)
+                chunk = self._dropped(sub) + await self._catch_up(self.streams)
             else:
                 chunk = await self._render(sub.take())
             if not chunk and loop.time() - self.written_at >= heartbeat:
@@ -250,6 +261,11 @@ class Connection:
                 self.written_at = loop.time()
                 return chunk
         return None
+
+    def _dropped(self, sub: Subscription) -> bytes:
+        """Tell the client how many ephemeral events it lost (persistent ones follow)."""
+        dropped, sub.dropped = sub.dropped, 0
+        return encode_event(json.dumps({"dropped": dropped}), DROPPED_EVENT) if dropped else b""
 
     async def _check_allowed(self) -> None:
         """Before reading the log again: ``_Revoked`` if access was taken away."""

@@ -3,8 +3,9 @@
 The sync functions work from views, signals, management commands, task queue
 workers and the shell; the ``a``-prefixed twins from async code. Inside an
 ``atomic()`` block the ring waits for the commit, so a rolled-back transaction
-publishes nothing. A failed ring (layer down) never raises for a persistent
-event: it is in the log and subscribers fetch it when their hub resyncs.
+publishes nothing, ephemeral events (``persist=False``) included. A failed ring
+(layer down) never raises for a persistent event: it is in the log and
+subscribers fetch it when their hub resyncs.
 
 A sync call stores the event, queues its ring and returns: the ring leaves from
 the hub's loop in a server, or from the process's publisher loop elsewhere
@@ -18,7 +19,7 @@ import asyncio
 from collections.abc import Sequence
 
 from asgiref.sync import sync_to_async
-from django.db import router, transaction
+from django.db import connections, router, transaction
 
 from django_sse import models, store
 from django_sse.hub import CLOSE_TYPE
@@ -53,8 +54,12 @@ def queue(items: Sequence[Item]) -> None:
 
 
 def queue_on_commit(items: Sequence[Item]) -> None:
-    """:func:`queue` once the transaction the log was written in commits."""
+    """:func:`queue` once the transaction the log was written in commits (at once outside
+    ``atomic()``: an ephemeral event never needs a database connection)."""
     using = router.db_for_write(models.Event)
+    if not connections[using].in_atomic_block:
+        queue(items)
+        return
     transaction.on_commit(lambda: queue(items), using=using)
 
 
@@ -87,10 +92,7 @@ def _publish(
     check_sync_context()
     text, frame = prepare(data, event)
     seq = _store(stream, text, event, persist, user)
-    if seq is None:
-        queue([Ring(stream, None, frame)])
-    else:
-        queue_on_commit([Ring(stream, seq, frame)])
+    queue_on_commit([Ring(stream, seq, frame)])  # ephemeral too: a rollback tells nobody
     return seq
 
 

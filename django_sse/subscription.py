@@ -39,7 +39,8 @@ class Subscription:
 
     When more than ``max_pending`` frames wait, the queue is dropped and
     ``overflowed`` is set: the connection then catches up from the log, which
-    holds every persistent event it missed (ephemeral ones are skipped).
+    holds every persistent event it missed. Ephemeral ones are lost; ``dropped``
+    counts them, so the connection can say so.
     """
 
     __slots__ = (
@@ -48,6 +49,7 @@ class Subscription:
         "owners",
         "session",
         "overflowed",
+        "dropped",
         "closed",
         "ended",
         "_queue",
@@ -70,6 +72,7 @@ class Subscription:
         self.owners = owners  # limit keys this connection counts against
         self.session = session  # a digest of the session key, for logout
         self.overflowed = False
+        self.dropped = 0  # ephemeral frames lost to overflows, not yet reported
         self.closed = False  # unsubscribed from the hub
         self.ended = ""  # why it was told to end ("logout", "shutdown"); then it closes
         self._queue: list[Frame] = []
@@ -82,8 +85,10 @@ class Subscription:
         if self._direct is not None and self._direct.deliver(stream, seq, frame):
             return
         if self.overflowed:
+            self.dropped += seq is None
             return
         if len(self._queue) >= self.max_pending:
+            self.dropped += sum(1 for f in self._queue if f[1] is None) + (seq is None)
             self._queue = []
             self.overflowed = True
         else:

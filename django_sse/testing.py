@@ -72,23 +72,42 @@ class ReceivedEvent:
 
 
 class _Parser:
-    """The WHATWG event stream interpretation, fed chunk by chunk."""
+    """The WHATWG event stream interpretation, fed chunk by chunk.
+
+    Chunks may be cut anywhere: inside a UTF-8 character, between CR and LF.
+    """
 
     def __init__(self) -> None:
-        self.last_id = ""
+        self.last_id = ""  # the stream's last event ID string (what a reconnect sends)
         self.retry: int | None = None
         self.comments: list[str] = []
-        self._buffer = b""
+        self._buffer = b""  # the unfinished line
+        self._started = False  # past the first bytes, where one BOM is dropped
+        self._skip_lf = False  # the last line ended in CR: a next LF ends nothing
         self._event = ""
         self._data: list[str] = []
+        self._id = ""  # the last event ID buffer: it counts once its block ends
 
     def feed(self, chunk: bytes) -> list[ReceivedEvent]:
         data = self._buffer + chunk
-        hold = b"\r" if data.endswith(b"\r") else b""  # maybe half of a CRLF
-        *lines, rest = _LINE_END.split(data.removesuffix(hold))
-        self._buffer = rest + hold
+        if not self._started:
+            if len(data) < 3 and b"\xef\xbb\xbf".startswith(data):
+                self._buffer = data  # maybe the start of a byte order mark
+                return []
+            self._started = True
+            data = data.removeprefix(b"\xef\xbb\xbf")
+        if self._skip_lf and data:
+            self._skip_lf = False
+            data = data.removeprefix(b"\n")
+        *lines, self._buffer = _LINE_END.split(data)
+        if lines and data.endswith(b"\r"):
+            self._skip_lf = True  # the line ended here; an LF next is its other half
         events = [self._line(line.decode(errors="replace")) for line in lines]
         return [event for event in events if event is not None]
+
+    def end(self) -> None:
+        """The stream has ended: an unfinished block is dropped, its id too."""
+        self._buffer, self._data, self._event, self._id = b"", [], "", self.last_id
 
     def _line(self, line: str) -> ReceivedEvent | None:
         if not line:
@@ -102,12 +121,13 @@ class _Parser:
         elif field == "event":
             self._event = value
         elif field == "id" and "\0" not in value:
-            self.last_id = value
+            self._id = value
         elif field == "retry" and value.isascii() and value.isdigit():
             self.retry = int(value)
         return None
 
     def _dispatch(self) -> ReceivedEvent | None:
+        self.last_id = self._id  # even for a block without data
         data, event = self._data, self._event or "message"
         self._data, self._event = [], ""
         return ReceivedEvent(event, "\n".join(data), self.last_id) if data else None
@@ -174,6 +194,11 @@ class EventStream:
     def comments(self) -> list[str]:
         return self._parser.comments
 
+    @property
+    def last_event_id(self) -> str:
+        """What a browser would send as ``Last-Event-ID`` if it reconnected now."""
+        return self._parser.last_id
+
     async def read(self, count: int, timeout: float = 5.0) -> list[ReceivedEvent]:
         """The next ``count`` events; ``AssertionError`` if they do not all come."""
         with suppress(TimeoutError):
@@ -199,11 +224,13 @@ class EventStream:
             self.raw += chunk
             if self.status == 200:
                 self._pending += self._parser.feed(chunk)
-            self.closed = not message.get("more_body", False)
+            if not message.get("more_body", False):
+                self._end()
         self._changed.set()
 
     def _end(self) -> None:
         self.closed = True
+        self._parser.end()
         self._changed.set()
 
 

@@ -2,6 +2,11 @@
 
 Each event's ``id`` is decoded (django_sse.cursor is pure) to find which stream it
 advanced: exactly one stream by exactly one, or it is a gap or a duplicate.
+
+A ``raw`` subscriber holds no cursor of its own, as a plain ``EventSource`` or an
+httpx-sse client: it connects first without one, keeps the last ``id:`` the stream
+gave (an id-only block too) and reconnects with whatever that is. Where it starts
+is what its first stream's first chunk says.
 """
 
 from __future__ import annotations
@@ -27,20 +32,29 @@ class Subscriber:
     deliveries: list[tuple[float, float]] = field(default_factory=list)  # (published, received)
     reconnect_times: list[float] = field(default_factory=list)
     writer: asyncio.StreamWriter | None = None
+    raw: bool = False  # no cursor of its own: only what the stream gave it
+    last_id: str = ""  # the last id the stream gave (what a raw client sends back)
 
     def __post_init__(self) -> None:
         self.start = dict(self.positions)  # where it began: it must see all after this
 
     @property
     def cursor(self) -> str:
+        if self.raw:
+            return self.last_id
         return Cursor(self.streams, self.positions).encode()
 
     def caught_up(self, heads: dict[str, int] | None) -> bool:
-        return heads is not None and all(self.positions[s] >= heads[s] for s in self.streams)
+        if heads is None or not self.positions:  # a raw one that has had no first chunk yet
+            return False
+        return all(self.positions[s] >= heads[s] for s in self.streams)
 
     def on_event(self, event_id: str, event: str, data: str) -> None:
         if event == "sse:reset":
             self.violations.append(f"reset {data}")
+            return
+        if not self.positions:  # a raw one that was given no cursor before this event
+            self.violations.append(f"an event before any cursor: {event_id}")
             return
         positions = decode(event_id, self.streams)
         moved = [s for s in self.streams if positions[s] != self.positions[s]]
@@ -86,9 +100,10 @@ class Subscriber:
         self, reader: asyncio.StreamReader, heads: list[dict[str, int]], dropped_at: float
     ) -> None:
         assert self.writer is not None
+        cursor = f"Last-Event-ID: {self.cursor}\r\n" if self.cursor else ""
         request = (
             f"GET /events/?topic={self.topic} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Cookie: {self.cookie}\r\nLast-Event-ID: {self.cursor}\r\n\r\n"
+            f"Cookie: {self.cookie}\r\n{cursor}\r\n"
         )
         self.writer.write(request.encode())
         head = await reader.readuntil(b"\r\n\r\n")
@@ -116,6 +131,18 @@ class Subscriber:
             self.on_event(
                 fields["id"][0], fields.get("event", ["message"])[0], "\n".join(fields["data"])
             )
+        elif "id" in fields:
+            self._cursor_block(fields["id"][0])
+        if "id" in fields:
+            self.last_id = fields["id"][0]
+
+    def _cursor_block(self, event_id: str) -> None:
+        """An id with no data: where the stream stands, before any event."""
+        positions = decode(event_id, self.streams)
+        if self.raw and not self.last_id:  # its very first cursor: it starts here
+            self.positions, self.start = dict(positions), dict(positions)
+        elif positions != self.positions:
+            self.violations.append(f"cursor block {self.positions} -> {positions}")
 
 
 class _Body:

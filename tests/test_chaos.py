@@ -28,6 +28,7 @@ pytestmark = pytest.mark.chaos
 
 SEED = 5
 USERS = 100  # two subscribers (tabs) each, on either server
+RAW_USERS = 40  # ... and these a third, with no cursor of its own (a plain EventSource)
 TOPICS = [f"open-chaos{i}" for i in range(5)]
 PUBLISHERS = 3
 EACH = 700
@@ -56,10 +57,13 @@ async def make_subscribers(url: str, database: str) -> list[Subscriber]:
         async with Client(url) as client:
             pk = await client.login(f"chaos{i}-{random.getrandbits(32):x}")
             cookie = "; ".join(f"{k}={v}" for k, v in client.http.cookies.items())
-        for tab in range(2):
+        for tab in range(3 if i < RAW_USERS else 2):
             topic = TOPICS[(i + tab) % len(TOPICS)]
             streams = sorted(["broadcast", f"topic:{topic}", f"user:{pk}"])
-            subscribers.append(Subscriber(cookie, topic, streams, heads(database, streams)))
+            if tab == 2:  # it learns where it stands from its first stream
+                subscribers.append(Subscriber(cookie, topic, streams, {}, raw=True))
+            else:
+                subscribers.append(Subscriber(cookie, topic, streams, heads(database, streams)))
     return subscribers
 
 
@@ -89,6 +93,10 @@ async def chaos(
         sub = rng.choice(subs)
         if sub.writer is not None:
             sub.writer.close()  # it comes back, to either server, with its cursor
+        # A raw one too, often before its first event: it has only the stream's cursor.
+        raw = rng.choice([s for s in subs if s.raw])
+        if raw.writer is not None:
+            raw.writer.close()
         await asyncio.sleep(0.1)
 
 

@@ -31,15 +31,17 @@ async def read_events(body: AsyncIterator[bytes], count: int) -> list[tuple[str,
 async def test_overflowed_connection_catches_up_from_the_log_exactly_once(hub: Hub) -> None:
     with override_settings(SSE_MAX_PENDING=3, SSE_HEARTBEAT_INTERVAL=60):
         body = Connection(hub, ["broadcast"], None).events()
-        assert (await anext(body)).startswith(b"retry: 3000\n\n: connected\n\n")
+        assert (await anext(body)).startswith(b"retry: 3000\n\n: connected\n\nid: ")
         seqs = await store("broadcast", *[f"e{i}" for i in range(10)])
+        await ring(hub, "broadcast", None, "ephemeral, lost in the overflow")
         for seq in seqs:  # ten rings before the connection reads: its queue overflows
             await ring(hub, "broadcast", seq, f"e{seq - 1}")
-        await ring(hub, "broadcast", None, "ephemeral, lost in the overflow")
-        events = await read_events(body, 10)
+        events = await read_events(body, 11)
         await body.aclose()
-    assert [data for _, data, _ in events] == [f"e{i}" for i in range(10)]
-    assert len({event_id for _, _, event_id in events}) == 10
+    # The client is told what the log cannot give back, then gets what it can.
+    assert events[0][:2] == ("sse:dropped", '{"dropped": 1}')
+    assert [data for _, data, _ in events[1:]] == [f"e{i}" for i in range(10)]
+    assert len({event_id for _, _, event_id in events[1:]}) == 10
     assert hub.stats()["subscriptions"] == 0
     assert hub.counters["overflows"] == 1
 

@@ -15,16 +15,21 @@ def name() -> str:
     return f"u{uuid.uuid4().hex[:10]}"
 
 
-async def test_first_chunk_is_retry_and_comment_with_stream_headers(daphne: Server) -> None:
+async def test_first_chunk_is_retry_comment_and_cursor_with_stream_headers(
+    daphne: Server,
+) -> None:
     async with Client(daphne.url) as client, client.stream() as reader:
         assert reader.response.status_code == 200
         assert reader.response.headers["content-type"] == "text/event-stream"
         assert reader.response.headers["cache-control"] == "no-cache"
         assert reader.response.headers["x-accel-buffering"] == "no"
         assert "content-length" not in reader.response.headers
-        await reader.until(lambda r: r.comments)
-        assert reader.raw.startswith(b"retry: 3000\n\n: connected\n\n")
+        await reader.until(lambda r: r.last_id)
+        assert reader.raw.startswith(b"retry: 3000\n\n: connected\n\nid: ")
         assert reader.retry == 3000
+        # An id with no data (httpx-sse keeps it too): a cursor, and no event fired.
+        assert reader.raw.split(b"\n\n")[2] == b"id: " + reader.last_id.encode()
+        assert reader._ready == []
 
 
 async def test_user_broadcast_and_topic_events_arrive(layered_server: Server) -> None:

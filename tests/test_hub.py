@@ -104,6 +104,17 @@ async def test_a_full_subscription_drops_its_queue_and_flags_overflow() -> None:
     assert sub.overflowed
     assert sub.take() == []
     await sub.wait(10.0)  # returns at once: the overflow is pending
+    assert sub.dropped == 0  # only persistent frames: the log has them all
+
+
+async def test_an_overflow_counts_the_ephemeral_frames_it_loses() -> None:
+    sub = Subscription(("broadcast",), max_pending=3)
+    for seq in (None, 1, None):
+        sub.push("broadcast", seq, b"x")
+    sub.push("broadcast", 2, b"x")  # the fourth: the queue and its two ephemerals go
+    sub.push("broadcast", None, b"x")  # while overflowed: lost too
+    sub.push("broadcast", 3, b"x")
+    assert (sub.overflowed, sub.dropped) == (True, 3)
 
 
 async def test_group_membership_is_refreshed_before_the_layer_expires_it(hub: Hub) -> None:

@@ -81,6 +81,19 @@ def test_ring_waits_for_commit_and_rollback_publishes_nothing(layer: RecordingLa
     assert django_sse.broadcast("next") == 2  # the rolled-back number was given back
 
 
+def test_an_ephemeral_event_inside_atomic_waits_for_the_commit(layer: RecordingLayer) -> None:
+    with transaction.atomic():
+        django_sse.broadcast("typing", persist=False)
+        assert layer.sent == []
+    assert len(layer.sent) == 1
+    with pytest.raises(RuntimeError), transaction.atomic():
+        django_sse.send_to_users([], "nobody", persist=False)
+        django_sse.publish_many([django_sse.Message.to_everyone("gone")], persist=False)
+        django_sse.broadcast("gone", persist=False)
+        raise RuntimeError
+    assert len(layer.sent) == 1  # a rolled-back transaction told nobody
+
+
 def test_dead_layer_keeps_persistent_events_and_logs(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -52,6 +52,39 @@ async def test_reconnect_gets_exactly_the_missed_events(
     await recover(layered_server, via, kind)
 
 
+@pytest.mark.parametrize("kind", ["user", "broadcast", "topic"])
+async def test_a_client_that_saw_no_event_resumes_from_its_first_chunk(
+    layered_server: Server, kind: str
+) -> None:
+    """Connect, get only the first chunk, drop: a reconnect with whatever id the
+    stream gave (what a browser or httpx-sse keeps) gets everything published since."""
+    async with Client(layered_server.url) as client:
+        pk = await client.login(f"r{uuid.uuid4().hex[:8]}")
+        params = {"topic": "open-recovery"}
+        tag = uuid.uuid4().hex[:6]
+        async with client.stream(params) as reader:
+            await reader.until(lambda r: r.last_id)
+            kept = reader.last_id
+        await client.wait_hub(subscriptions=0)
+        await client.publish(*[spec_for(kind, pk, f"{tag}-{i}") for i in range(3)])
+        async with client.stream(params, last_event_id=kept) as reader:
+            missed = await reader.events(3)
+    assert [e.data for e in missed] == [f"{tag}-{i}" for i in range(3)]
+
+
+async def test_a_cursor_in_the_query_becomes_the_clients_own(layered_server: Server) -> None:
+    """A stream resumed by ``?last_event_id=`` (the tag's initial cursor) with nothing to
+    replay sends that cursor back, so the browser's next reconnect carries the header."""
+    async with Client(layered_server.url) as client:
+        async with client.stream() as reader:
+            await reader.until(lambda r: r.last_id)
+            cursor = reader.last_id
+        async with client.stream({"last_event_id": cursor}) as reader:
+            await reader.until(lambda r: r.last_id)
+            assert reader.last_id == cursor
+            assert reader._ready == []
+
+
 async def test_header_wins_over_query_parameter(layered_server: Server) -> None:
     async with Client(layered_server.url) as client:
         async with client.stream() as reader:

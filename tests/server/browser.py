@@ -69,9 +69,21 @@ async def post_stream(request: HttpRequest) -> StreamingHttpResponse:
             yield b"\nid: 1\n\nevent: echo\ndata: " + body + b"\n\n"
             if "hang" in request.GET:
                 await asyncio.Event().wait()  # until the client goes away
-            yield b'id: 2\nevent: done\ndata: {"ok": true}\n\ndata: unfinished'
+            # The id of a block the stream never ends is not the client's to keep.
+            yield b'id: 2\nevent: done\ndata: {"ok": true}\n\nid: 3\ndata: unfinished'
         finally:
             _posts["open"] -= 1
+
+    return StreamingHttpResponse(chunks(), content_type="text/event-stream")
+
+
+async def dropped_stream(request: HttpRequest) -> StreamingHttpResponse:
+    """What a stream sends after an overflow that lost ephemeral events, then ends."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"retry: 60000\n\n: connected\n\nid: x.0\n\n"
+        yield b'event: sse:dropped\ndata: {"dropped": 2}\n\nid: x.1\ndata: "replayed"\n\n'
+        await asyncio.Event().wait()  # until the client goes away
 
     return StreamingHttpResponse(chunks(), content_type="text/event-stream")
 
@@ -86,4 +98,5 @@ urlpatterns = [
     path("events/", gated_stream),
     path("post/", post_stream),
     path("post/open/", open_posts),
+    path("dropped/", dropped_stream),
 ]

@@ -10,18 +10,21 @@
 
   const BACKOFF_INITIAL = 1000; // milliseconds before the first reconnect of our own
   const BACKOFF_MAX = 30000; // milliseconds, the ceiling of the exponential backoff
-  const RESERVED = new Set(['sse:reset']); // wire names that keep their own DOM name
+  const RESERVED = new Set(['sse:reset', 'sse:dropped']); // wire names kept as DOM names
 
   // An incremental text/event-stream parser (WHATWG HTML, "Server-sent events").
   // feed() takes bytes (Uint8Array) or already decoded text, cut anywhere: a
   // line may span chunks, a CRLF may be split between two, a UTF-8 character too.
   function createParser(onEvent) {
     const decoder = new TextDecoder('utf-8'); // drops a leading BOM, as the spec says
+    // lastEventId: the stream's last event ID string, what a reconnect would send.
     const parser = { lastEventId: '', retry: null };
+    let started = false; // past the first character, where text input may carry a BOM
     let buffer = ''; // the unfinished line
     let skipLF = false; // the last chunk ended in CR: an LF starting the next ends nothing
     let data = ''; // one "\n" per data line, so '' means "no data line yet"
     let type = '';
+    let id = ''; // the last event ID buffer: it counts once its block ends
 
     function reset() {
       data = '';
@@ -29,7 +32,8 @@
     }
 
     function dispatch() {
-      const event = data && { type: type || 'message', data: data.slice(0, -1), lastEventId: parser.lastEventId };
+      parser.lastEventId = id; // even for a block without data
+      const event = data && { type: type || 'message', data: data.slice(0, -1), lastEventId: id };
       reset();
       if (event) onEvent(event);
     }
@@ -37,7 +41,7 @@
     function field(name, value) {
       if (name === 'data') data += value + '\n';
       else if (name === 'event') type = value;
-      else if (name === 'id' && !value.includes('\0')) parser.lastEventId = value;
+      else if (name === 'id' && !value.includes('\0')) id = value;
       else if (name === 'retry' && /^[0-9]+$/.test(value)) parser.retry = parseInt(value, 10);
     }
 
@@ -52,6 +56,10 @@
 
     parser.feed = function (chunk) {
       let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      if (!started && text) {
+        started = true;
+        if (typeof chunk === 'string' && text[0] === '\uFEFF') text = text.slice(1);
+      }
       if (skipLF && text) {
         skipLF = false;
         if (text[0] === '\n') text = text.slice(1);
@@ -68,9 +76,10 @@
       }
       buffer = buffer.slice(start);
     };
-    // The end of the stream drops an unfinished event, as browsers do.
+    // The end of the stream drops an unfinished event, and its id, as browsers do.
     parser.end = function () {
       buffer = '';
+      id = parser.lastEventId;
       reset();
     };
     return parser;
@@ -111,7 +120,7 @@
 
   // The page's stream; `attempt` counts our own reconnects since the last open.
   const live = { url: null, source: null, lastEventId: '', attempt: 0, timer: null, state: null };
-  const names = new Set(['message', 'sse:reset']); // the event names it listens to
+  const names = new Set(['message', ...RESERVED]); // the event names it listens to
 
   function setState(state) {
     if (state === live.state) return;
