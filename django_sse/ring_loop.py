@@ -16,7 +16,7 @@ import os
 import threading
 
 from django_sse.hub import running_hub
-from django_sse.ringer import Ringer, all_ringers, forget_ringers, ringer_for
+from django_sse.ringer import WORKER_GATHER, Ringer, all_ringers, forget_ringers, ringer_for
 
 EXIT_FLUSH = 5.0  # seconds the exiting process waits for its queued rings
 STOP_JOIN = 1.0  # seconds to wait for the loop's thread once told to stop
@@ -32,7 +32,7 @@ def ringer() -> Ringer:
     hub = running_hub()
     if hub is not None:
         return ringer_for(hub.loop)
-    return ringer_for(_publisher_loop())
+    return ringer_for(_publisher_loop(), WORKER_GATHER)
 
 
 def flush(timeout: float = 5.0) -> bool:

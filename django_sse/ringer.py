@@ -31,7 +31,8 @@ BATCH_BYTES = 256 * 1024  # frame bytes in one batch message (channels-redis sen
 BATCH_ITEMS = 20_000  # events in one batch message
 MAX_QUEUED = 100_000  # rings waiting to be sent; past it the oldest are dropped
 LAYER_TIMEOUT = 5.0  # seconds one group_send may take (an unreachable Redis hangs)
-GATHER = 0.001  # seconds a busy ringer lets rings gather before the next send
+GATHER = 0.001  # seconds a busy ringer lets rings gather before the next send (in a server)
+WORKER_GATHER = 0.005  # the same outside a server: rings cross the layer anyway
 
 
 class Ring(NamedTuple):
@@ -52,8 +53,9 @@ Outgoing = tuple[str, dict[str, Any], list[Item]]  # group, message, what it car
 
 
 class Ringer:
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, gather: float = GATHER) -> None:
         self.loop = loop
+        self.gather = gather
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._queue: list[Item] = []
@@ -117,7 +119,7 @@ class Ringer:
             if self._hot:
                 # Publishers are busy: a millisecond's wait lets several rings share
                 # one send, which costs the layer and this process as much as one.
-                await asyncio.sleep(GATHER)
+                await asyncio.sleep(self.gather)
             with self._lock:
                 batch, self._queue = self._queue, []
                 if not batch:
@@ -259,14 +261,14 @@ _ringers: dict[asyncio.AbstractEventLoop, Ringer] = {}
 _ringers_lock = threading.Lock()
 
 
-def ringer_for(loop: asyncio.AbstractEventLoop) -> Ringer:
-    """The ringer of ``loop``, created on first use."""
+def ringer_for(loop: asyncio.AbstractEventLoop, gather: float = GATHER) -> Ringer:
+    """The ringer of ``loop``, created on first use (with ``gather``)."""
     with _ringers_lock:
         ringer = _ringers.get(loop)
         if ringer is None:
             for old in [lp for lp in _ringers if lp.is_closed()]:
                 del _ringers[old]
-            ringer = _ringers[loop] = Ringer(loop)
+            ringer = _ringers[loop] = Ringer(loop, gather)
         return ringer
 
 
