@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 
 from django_sse.asgi import PooledASGIHandler
 from django_sse.conf import DEFAULTS, conf
+from django_sse.proxies import check_proxies, network_problem
 
 TAG = "django_sse"
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
@@ -256,7 +257,11 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
     "SSE_HANDLER_THREADS": ("E014", "an int >= 1", lambda v: _is_int(v, 1)),
     "SSE_MAX_EVENT_SIZE": ("E015", "an int of bytes >= 1", lambda v: _is_int(v, 1)),
     "SSE_MAX_CONNECTIONS_PER_USER": ("E016", "an int >= 1", lambda v: _is_int(v, 1)),
-    "SSE_MAX_CONNECTIONS_PER_IP": ("E017", "an int >= 1", lambda v: _is_int(v, 1)),
+    "SSE_MAX_CONNECTIONS_PER_IP": (
+        "E017",
+        "None (no cap) or an int >= 1",
+        lambda v: v is None or _is_int(v, 1),
+    ),
     "SSE_LIMIT_RETRY": ("E018", "an int of milliseconds >= 0", lambda v: _is_int(v, 0)),
     "SSE_CORS_ALLOWED_ORIGINS": (
         "E019",
@@ -269,6 +274,11 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         "E022",
         "a list of dotted paths of middleware classes",
         lambda v: isinstance(v, list | tuple) and all(isinstance(p, str) for p in v),
+    ),
+    "SSE_TRUSTED_PROXIES": (
+        "E023",
+        'a list of addresses or networks such as "10.0.0.5" or "10.0.0.0/8"',
+        lambda v: isinstance(v, list | tuple) and not any(network_problem(n) for n in v),
     ),
 }
 
@@ -310,6 +320,7 @@ def check_settings(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[Che
 
 CHECKS = [
     check_settings,
+    check_proxies,
     check_channel_layer,
     check_in_memory_layer,
     check_gzip_middleware,

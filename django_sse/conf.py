@@ -32,7 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "SSE_HANDLER_THREADS": 4,  # shared threads of the pooled ASGI handler
     "SSE_MAX_EVENT_SIZE": 65536,  # bytes of one encoded event
     "SSE_MAX_CONNECTIONS_PER_USER": 20,  # open streams per user, per process
-    "SSE_MAX_CONNECTIONS_PER_IP": 200,  # open streams per client address, per process
+    "SSE_MAX_CONNECTIONS_PER_IP": None,  # open streams per client address, per process (None: off)
+    "SSE_TRUSTED_PROXIES": [],  # addresses or networks whose X-Forwarded-For is believed
     "SSE_LIMIT_RETRY": 30000,  # milliseconds a refused-for-limit client waits
     "SSE_CORS_ALLOWED_ORIGINS": [],  # exact origins allowed to subscribe cross-origin
     "SSE_MAX_BUFFERED_BYTES": 1048576,  # bytes daphne may hold unread for one client
@@ -122,8 +123,13 @@ class Settings:
         return int(self.raw("SSE_MAX_CONNECTIONS_PER_USER"))
 
     @property
-    def SSE_MAX_CONNECTIONS_PER_IP(self) -> int:
-        return int(self.raw("SSE_MAX_CONNECTIONS_PER_IP"))
+    def SSE_MAX_CONNECTIONS_PER_IP(self) -> int | None:
+        value = self.raw("SSE_MAX_CONNECTIONS_PER_IP")
+        return None if value is None else int(value)
+
+    @property
+    def SSE_TRUSTED_PROXIES(self) -> list[str]:
+        return [str(network) for network in self.raw("SSE_TRUSTED_PROXIES")]
 
     @property
     def SSE_LIMIT_RETRY(self) -> int:

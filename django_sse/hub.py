@@ -24,7 +24,7 @@ from typing import Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
-from django_sse import repair, shutdown
+from django_sse import log_watch, repair, shutdown
 from django_sse.conf import conf
 from django_sse.db import run_db
 from django_sse.keepalive import PING_TYPE, Keepalive
@@ -218,6 +218,10 @@ class Hub:
             self._starting = None
             raise
 
+    def resume(self) -> None:
+        """Serve new streams again: the shutdown a drain announced did not come."""
+        self.draining = False
+
     def drain(self) -> None:
         """End every local stream cleanly (the process is shutting down)."""
         self.draining = True
@@ -227,7 +231,7 @@ class Hub:
 
     async def _open(self) -> None:
         if shutdown.ENABLED:
-            shutdown.install(self.loop, self.drain)
+            shutdown.install(self.loop, self.drain, self.resume)
         channel = await self.layer.new_channel()
         try:  # before any stream joins: a batch for many streams comes through it
             async with asyncio.timeout(LAYER_TIMEOUT):
@@ -238,6 +242,8 @@ class Hub:
         self.channel = channel
         self._receiver = self.spawn(self._receive_loop())
         self.spawn(self.keepalive.run())
+        if (path := log_watch.sqlite_file(self.layer)) is not None:
+            self.spawn(log_watch.LogWatch(self, path).run())
 
     def restart_receiver(self) -> None:
         """Replace a receiver that may wait forever on a connection that lost its state."""

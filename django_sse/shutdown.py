@@ -5,11 +5,18 @@ waits its full ``retry:`` delay. Ended cleanly, with a short randomised ``retry:
 first, the browser reconnects within a second, to another process behind the load
 balancer, and resumes from its cursor. The server's own handler runs after
 ``DRAIN_SECONDS``, as if we had not been there.
+
+A signal the server ignores (``SIG_IGN``: daphne started with ``&`` from a script
+ignores SIGINT) is ignored here too. And a drain is bounded: if the process is still
+running ``GIVE_UP_SECONDS`` after the server's handler ran (a handler that does not
+exit), the hub serves again and the next signal drains again, so clients are never
+sent away for good by a process that stays.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -19,38 +26,63 @@ from typing import Any
 logger = logging.getLogger("django_sse.shutdown")
 
 DRAIN_SECONDS = 0.5  # between ending the streams and the server's own shutdown
+GIVE_UP_SECONDS = 30.0  # after the server's handler, still alive: serve again
 ENABLED = False  # set by django_sse.asgi.get_asgi_application(): we serve this process
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _installed: dict[int, Any] = {}
 
 
-def install(loop: asyncio.AbstractEventLoop, drain: Callable[[], None]) -> None:
+def install(
+    loop: asyncio.AbstractEventLoop, drain: Callable[[], None], resume: Callable[[], None]
+) -> None:
     """Chain a drain in front of the running server's signal handlers (main thread only)."""
     if _installed:
         return
     for signum in SIGNALS:
         try:
             previous = signal.getsignal(signum)
-            signal.signal(signum, _handler(loop, drain, previous))
+            if previous == signal.SIG_IGN:
+                continue  # the server ignores it: so do we
+            signal.signal(signum, _Handler(loop, signum, drain, resume, previous))
         except ValueError:  # not the main thread: leave the server's handling alone
             return
         _installed[signum] = previous
 
 
-def _handler(
-    loop: asyncio.AbstractEventLoop, drain: Callable[[], None], previous: Any
-) -> Callable[[int, FrameType | None], None]:
-    def handle(signum: int, frame: FrameType | None) -> None:
+class _Handler:
+    """Drain, then hand the signal to the server's handler; serve again if it stays."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        signum: int,
+        drain: Callable[[], None],
+        resume: Callable[[], None],
+        previous: Any,
+    ) -> None:
+        self.loop, self.signum, self.previous = loop, signum, previous
+        self.drain, self.resume = drain, resume
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
         logger.info("signal %s: ending every stream before shutdown", signum)
-        signal.signal(signum, previous)  # a second signal goes straight to the server
-        loop.call_soon_threadsafe(drain)
-        loop.call_soon_threadsafe(loop.call_later, DRAIN_SECONDS, _forward, signum, previous)
+        signal.signal(signum, self.previous)  # a second signal goes straight to the server
+        self.loop.call_soon_threadsafe(self.drain)
+        self.loop.call_soon_threadsafe(self.loop.call_later, DRAIN_SECONDS, self._forward)
 
-    return handle
+    def _forward(self) -> None:
+        if callable(self.previous):
+            self.previous(self.signum, None)
+        elif self.previous == signal.SIG_DFL:
+            signal.raise_signal(self.signum)
+        self.loop.call_later(GIVE_UP_SECONDS, self._give_up)
 
-
-def _forward(signum: int, previous: Any) -> None:
-    if callable(previous):
-        previous(signum, None)
-    elif previous == signal.SIG_DFL:
-        signal.raise_signal(signum)
+    def _give_up(self) -> None:
+        logger.warning(
+            "signal %s: the server did not stop within %.0f s of its own handler; "
+            "serving streams again",
+            self.signum,
+            GIVE_UP_SECONDS,
+        )
+        self.resume()
+        with contextlib.suppress(ValueError):
+            signal.signal(self.signum, self)  # the next signal drains again

@@ -20,6 +20,7 @@ from django_sse.connection import Connection
 from django_sse.db import release_request_connections
 from django_sse.fastpath import StreamResponse
 from django_sse.hub import get_hub
+from django_sse.proxies import client_address
 from django_sse.streams import session_digest, streams_for
 
 CONTENT_TYPE = "text/event-stream"
@@ -60,7 +61,9 @@ def _cursor(request: HttpRequest) -> str | None:
 
 def _owners(request: HttpRequest, user: Any) -> tuple[tuple[str, int], ...]:
     """The per-process caps this connection counts against."""
-    owners = [(f"ip:{request.META.get('REMOTE_ADDR', '')}", conf.SSE_MAX_CONNECTIONS_PER_IP)]
+    owners = []
+    if (per_address := conf.SSE_MAX_CONNECTIONS_PER_IP) is not None:
+        owners.append((f"ip:{client_address(request)}", per_address))
     if user.is_authenticated:
         owners.append((f"user:{user.pk}", conf.SSE_MAX_CONNECTIONS_PER_USER))
     return tuple(owners)

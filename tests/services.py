@@ -28,6 +28,8 @@ HOW_TO_RUN = {
     "or run `bash .ci/run`, which starts it",
     "Redis": "start Redis on 127.0.0.1:6379 (`redis-server --port 6379`), "
     "or run `bash .ci/run`, which starts it",
+    "nginx": "install Debian's nginx (`apt-get install -y nginx`; `.ci/run` does): "
+    "the tests start their own on a free port",
 }
 
 
@@ -179,6 +181,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.ignored_signals: tuple[int, ...] = ()  # as a shell's `&` ignores SIGINT
 
     def command(self) -> list[str]:
         app = "tests.server.asgi:application"
@@ -206,9 +209,14 @@ class Server:
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
+                preexec_fn=self._ignore_signals if self.ignored_signals else None,
             )
         wait_until(self._ready, timeout=30)
         return self
+
+    def _ignore_signals(self) -> None:
+        for signum in self.ignored_signals:
+            signal.signal(signum, signal.SIG_IGN)  # kept across exec, as a shell does
 
     def log_path(self) -> Path:
         return Path(os.environ.get("TMPDIR", "/tmp")) / f"django-sse-server-{self.port}.log"

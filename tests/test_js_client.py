@@ -158,6 +158,34 @@ def test_reconnects_itself_with_backoff_and_the_last_id_when_the_browser_gives_u
     assert page.evaluate("states") == ["connecting", "open", "reconnecting", "open", "reconnecting"]
 
 
+def test_a_failed_reconnect_is_taken_over_with_backoff_whatever_retry_said(
+    page: Any,
+) -> None:
+    """A drop: the browser's own reconnect, once, after the server's retry:. If that
+    fails as well, the server is down: the script's backoff, not the browser's loop."""
+    page.evaluate("Math.random = () => 0")
+    page.evaluate("sources[0].open()")
+    emit(page, 0, "feed", "1", "c.5")
+    page.evaluate(f"sources[0].fail({CONNECTING})")  # the stream ended
+    assert len(sources(page)) == 1  # the browser retries it by itself
+    page.evaluate(f"sources[0].fail({CONNECTING})")  # and that failed
+    assert sources(page)[0]["readyState"] == CLOSED
+    resumed = f"{ORIGIN}/events/?topic=t&last_event_id=c.5"
+    for delay in (500, 1000, 2000):
+        before = len(sources(page))
+        page.clock.run_for(delay - 1)
+        assert len(sources(page)) == before
+        page.clock.run_for(1)
+        assert sources(page)[before:] == [{"url": resumed, "readyState": CONNECTING}]
+        page.evaluate(f"sources.at(-1).fail({CONNECTING})")  # refused again: no second chance
+        assert sources(page)[-1]["readyState"] == CLOSED
+    page.clock.run_for(4000)
+    page.evaluate("sources.at(-1).open()")  # back: the next drop is the browser's again
+    page.evaluate(f"sources.at(-1).fail({CONNECTING})")
+    assert sources(page)[-1]["readyState"] == CONNECTING
+    assert page.evaluate("states") == ["connecting", "open", "reconnecting", "open", "reconnecting"]
+
+
 def test_retry_delay_doubles_to_a_ceiling_with_jitter(page: Any) -> None:
     delays = "() => [0, 1, 2, 3, 4, 5, 6, 9].map((a) => djangoSSE.retryDelay(a))"
     page.evaluate("Math.random = () => 0")

@@ -118,8 +118,17 @@
     document.dispatchEvent(event);
   }
 
-  // The page's stream; `attempt` counts our own reconnects since the last open.
-  const live = { url: null, source: null, lastEventId: '', attempt: 0, timer: null, state: null };
+  // The page's stream; `attempt` counts our own reconnects since the last open, and
+  // `dropped` is true once the open stream has ended (the browser is reconnecting).
+  const live = {
+    url: null,
+    source: null,
+    lastEventId: '',
+    attempt: 0,
+    dropped: false,
+    timer: null,
+    state: null,
+  };
   const names = new Set(['message', ...RESERVED]); // the event names it listens to
 
   function setState(state) {
@@ -159,11 +168,16 @@
 
   function onError(source) {
     if (source !== live.source) return;
-    if (source.readyState !== EventSource.CLOSED) {
-      setState('reconnecting'); // the browser retries by itself, with Last-Event-ID
+    if (source.readyState !== EventSource.CLOSED && !live.dropped) {
+      // The stream ended: the browser reconnects by itself, once, after the server's
+      // retry: (short when a server drains for a deploy), with Last-Event-ID.
+      live.dropped = true;
+      setState('reconnecting');
       return;
     }
-    // The browser gave up (a non-200 answer, a wrong content type): our turn.
+    // That reconnect failed too (the server is down), or the browser gave up (a non-200
+    // answer): ours from now on, backing off whatever retry: said, so a crowd of pages
+    // does not stampede a server that is coming back.
     source.close();
     live.source = null;
     setState('reconnecting');
@@ -176,7 +190,8 @@
     const source = new EventSource(withCursor(live.url, live.lastEventId));
     live.source = source;
     source.onopen = () => {
-      live.attempt = 0;
+      live.attempt = 0; // back to the server's retry: for the next drop
+      live.dropped = false;
       setState('open');
     };
     source.onerror = () => onError(source);
@@ -195,6 +210,7 @@
     if (url) live.url = url;
     if (!live.url) throw new Error('djangoSSE.connect(): no stream URL');
     live.attempt = 0;
+    live.dropped = false;
     setState('connecting');
     open();
   }
