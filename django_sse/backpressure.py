@@ -25,6 +25,31 @@ def buffered_bytes(transport: Any) -> int:
     return pending + int(getattr(transport, "_tempDataLen", 0))
 
 
+_write_through_off: list[str] = []  # why write-through stopped in this process, if it did
+
+
+def _write_through(request: Any, message: dict[str, Any]) -> bool:
+    """Write the chunk now if we can; on any surprise, daphne's own writes from then on.
+
+    Write-through reads Twisted attributes that are not public; a release that renames
+    one must cost speed, never a response. It fails, if it does, before sending a byte.
+    """
+    if _write_through_off:
+        return False
+    try:
+        from django_sse.writethrough import write_body_now
+
+        return write_body_now(request, message)
+    except Exception as exc:
+        _write_through_off.append(repr(exc))
+        logger.warning(
+            "daphne write-through is off for this process (%r): a Twisted or daphne of "
+            "another shape; every response takes daphne's own writes",
+            exc,
+        )
+        return False
+
+
 def bound_daphne_buffers() -> bool:
     """Patch daphne's request to abort connections over the limit (once; idempotent).
 
@@ -37,12 +62,10 @@ def bound_daphne_buffers() -> bool:
         return False
     if getattr(WebRequest.handle_reply, "_django_sse_bounded", False):
         return True
-    from django_sse.writethrough import write_body_now
-
     original = WebRequest.handle_reply
 
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
-        if not write_body_now(self, message):
+        if not _write_through(self, message):
             original(self, message)
         transport = getattr(getattr(self, "channel", None), "transport", None)
         if message.get("type") != "http.response.body" or transport is None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
@@ -45,6 +46,8 @@ from django.utils.log import log_response
 from django_sse.conf import conf
 from django_sse.inline_middleware import InlineChain, NotInline, load_layers
 from django_sse.request_thread import RequestThread, only_thread_bound
+
+logger = logging.getLogger("django_sse.fastpath")
 
 Scope = dict[str, Any]
 Message = Mapping[str, Any]
@@ -101,6 +104,13 @@ class FastPath:
         try:
             return cls(handler)
         except NotInline:
+            return None
+        except Exception:  # a Django of another shape: its own request path, never a crash
+            logger.warning(
+                "the stream endpoint's fast path is off: it cannot be set up on this "
+                "Django; streams take Django's own request path",
+                exc_info=True,
+            )
             return None
 
     def serves(self, scope: Scope) -> bool:

@@ -17,6 +17,7 @@ from django.core.signals import request_finished, request_started
 from django.test import AsyncClient, override_settings
 
 import django_sse
+from django_sse import fastpath
 from django_sse.asgi import PooledASGIHandler
 from django_sse.hub import get_hub
 from django_sse.publish import aclose_user_streams
@@ -158,3 +159,23 @@ async def test_signals_once_each_and_the_hub_freed(handler: PooledASGIHandler) -
 async def test_a_project_without_the_app_takes_djangos_path(settings: Any) -> None:
     settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_sse"]
     assert PooledASGIHandler().fast_path is None  # the bench's naive view does this
+
+
+async def test_a_django_of_another_shape_takes_djangos_path_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Setting the fast path up reads Django internals; if one changed, the server still
+    starts, and streams take Django's own path."""
+
+    def changed(*args: Any, **kwargs: Any) -> Any:
+        raise AttributeError("'MiddlewareMixin' object has no attribute 'async_mode'")
+
+    monkeypatch.setattr(fastpath, "load_layers", changed)
+    with caplog.at_level("WARNING", "django_sse.fastpath"):
+        handler = PooledASGIHandler()
+    assert handler.fast_path is None
+    assert "fast path is off" in caplog.records[0].getMessage()
+    async with open_stream(application=handler) as stream:
+        await django_sse.abroadcast("still served")
+        (event,) = await stream.read(1)
+    assert event.data == "still served"

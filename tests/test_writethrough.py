@@ -26,7 +26,7 @@ from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.web import http
 
-from django_sse import writethrough
+from django_sse import backpressure, writethrough
 from django_sse.backpressure import bound_daphne_buffers
 from django_sse.writethrough import send_now, write_body_now
 
@@ -342,3 +342,24 @@ def test_a_request_daphne_must_handle_is_left_to_it(stream: Stream) -> None:
     stream.request.finished = True
     assert not write_body_now(stream.request, body(b"data: 1\n\n"))
     assert stream.body_read() == chunk(b": hello\n\n")
+
+
+def test_a_twisted_of_another_shape_costs_speed_never_a_response(
+    flowing: Stream, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Write-through reads Twisted attributes that are not public: if one is gone, every
+    chunk takes daphne's own path, the process says so once, and nothing is lost."""
+
+    def renamed(transport: Any) -> bool:
+        raise AttributeError("'Server' object has no attribute '_writeDisconnecting'")
+
+    monkeypatch.setattr(backpressure, "_write_through_off", [])
+    monkeypatch.setattr(writethrough, "_idle_plain_socket", renamed)
+    with caplog.at_level("WARNING", "django_sse.backpressure"):
+        flowing.reply(body(b"data: 1\n\n"))
+        flowing.reply(body(b"data: 2\n\n"))
+    assert flowing.drain(len(flowing.received) + 2 * len(chunk(b"data: 1\n\n")))
+    assert flowing.body_read().endswith(chunk(b"data: 1\n\n") + chunk(b"data: 2\n\n"))
+    assert [r.getMessage()[:40] for r in caplog.records] == [
+        "daphne write-through is off for this pro"
+    ]
