@@ -15,14 +15,19 @@ JS_FILE = Path(__file__).resolve().parent.parent / "django_sse/static/django_sse
 
 # Parse `bytes` whole, then cut at every pair of boundaries (i <= j), byte by
 # byte, and as one string: the result of every cut must equal the whole's.
-SPLIT_EVERYWHERE = """(bytes) => {
-  const parse = (chunks) => {
+# Feed `chunks` to a new parser and end the stream: what came out.
+PARSE = """const parse = (chunks) => {
     const events = [];
     const parser = djangoSSE.createParser((e) => events.push([e.type, e.data, e.lastEventId]));
     for (const chunk of chunks) parser.feed(chunk);
     parser.end();
     return {events, lastEventId: parser.lastEventId, retry: parser.retry};
-  };
+  };"""
+SPLIT_EVERYWHERE = (
+    """(bytes) => {
+  """
+    + PARSE
+    + """
   const all = Uint8Array.from(bytes);
   const whole = parse([all]);
   const cuts = [[...all].map((b) => Uint8Array.of(b)), [new TextDecoder().decode(all)]];
@@ -35,6 +40,7 @@ SPLIT_EVERYWHERE = """(bytes) => {
     .filter(([, r]) => JSON.stringify(r) !== JSON.stringify(whole));
   return {whole, cuts: cuts.length, differ: differ.slice(0, 3)};
 }"""
+)
 
 
 def result(events: list[tuple[str, str, str]], last_id: str = "", retry: int | None = None) -> Any:

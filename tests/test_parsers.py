@@ -16,7 +16,7 @@ import pytest
 from django_sse.testing import _Parser
 from tests.browser_fixtures import browser_fixture  # noqa: F401 - a fixture
 from tests.sse_vectors import VECTORS, Vector
-from tests.test_js_parser import JS_FILE
+from tests.test_js_parser import JS_FILE, PARSE
 
 Outcome = dict[str, Any]
 
@@ -64,14 +64,11 @@ def test_the_vectors_cover_the_suite() -> None:
 
 
 # The same in Chromium: every cut of one vector in one evaluate().
-EVERY_CUT = """(bytes) => {
-  const parse = (chunks) => {
-    const events = [];
-    const parser = djangoSSE.createParser((e) => events.push([e.type, e.data, e.lastEventId]));
-    for (const chunk of chunks) parser.feed(chunk);
-    parser.end();
-    return {events, lastEventId: parser.lastEventId, retry: parser.retry};
-  };
+EVERY_CUT = (
+    """(bytes) => {
+  """
+    + PARSE
+    + """
   const all = Uint8Array.from(bytes);
   const cuts = [[all], [...all].map((b) => Uint8Array.of(b))];
   for (let i = 0; i <= all.length; i++) cuts.push([all.slice(0, i), all.slice(i)]);
@@ -80,6 +77,7 @@ EVERY_CUT = """(bytes) => {
   const differ = results.filter((r) => JSON.stringify(r) !== JSON.stringify(whole));
   return {whole, differ: differ.slice(0, 2), cuts: cuts.length};
 }"""
+)
 
 
 @pytest.fixture(scope="module")

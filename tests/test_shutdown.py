@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -33,19 +35,32 @@ async def test_sigterm_ends_streams_cleanly_with_a_short_retry(
     wait_until(lambda: server.process is not None and server.process.poll() is not None)
 
 
+@contextmanager
+def started_ignoring_sigint(backend: Backend, kind: str) -> Iterator[Server]:
+    """A server started as a shell's `&` starts it: with SIGINT ignored."""
+    server = Server(backend, kind)
+    server.ignored_signals = (signal.SIGINT,)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def sigint_with_a_stream_open(server: Server, client: Client) -> None:
+    await client.wait_hub(subscriptions=1)
+    assert server.process is not None
+    server.process.send_signal(signal.SIGINT)
+
+
 async def test_a_signal_daphne_ignores_is_ignored_and_streams_go_on(
     sqlite_backend: Backend,
 ) -> None:
     """Started from a script with `&`, SIGINT is ignored, by daphne and so by us: no
     drain that never ends."""
-    server = Server(sqlite_backend, "daphne")
-    server.ignored_signals = (signal.SIGINT,)
-    server.start()
-    try:
+    with started_ignoring_sigint(sqlite_backend, "daphne") as server:
         async with Client(server.url) as client, client.stream() as reader:
-            await client.wait_hub(subscriptions=1)
-            assert server.process is not None
-            server.process.send_signal(signal.SIGINT)
+            await sigint_with_a_stream_open(server, client)
             await asyncio.sleep(1.0)  # past DRAIN_SECONDS
             await client.publish(broadcast("still here"))
             (event,) = await reader.events(1)
@@ -53,9 +68,7 @@ async def test_a_signal_daphne_ignores_is_ignored_and_streams_go_on(
                 await again.until(lambda r: r.last_id)
                 assert b"shutting down" not in again.raw
         assert event.data == "still here"
-        assert server.process.poll() is None
-    finally:
-        server.stop()
+        assert server.process is not None and server.process.poll() is None
 
 
 async def test_uvicorn_handles_sigint_even_when_ignored_and_the_drain_ends_with_it(
@@ -63,20 +76,13 @@ async def test_uvicorn_handles_sigint_even_when_ignored_and_the_drain_ends_with_
 ) -> None:
     """uvicorn installs its own SIGINT handler whatever it inherited: it stops, so we
     drain first, and the process ends."""
-    server = Server(sqlite_backend, "uvicorn")
-    server.ignored_signals = (signal.SIGINT,)
-    server.start()
-    try:
+    with started_ignoring_sigint(sqlite_backend, "uvicorn") as server:
         async with Client(server.url) as client, client.stream() as reader:
-            await client.wait_hub(subscriptions=1)
-            assert server.process is not None
-            server.process.send_signal(signal.SIGINT)
+            await sigint_with_a_stream_open(server, client)
             await reader.read_to_end(timeout=10)
         last_retry = re.findall(rb"retry: (\d+)\n\n", reader.raw)[-1]
         assert 100 <= int(last_retry) <= 1000
         wait_until(lambda: server.process is not None and server.process.poll() is not None)
-    finally:
-        server.stop()
 
 
 async def test_a_drain_the_server_does_not_follow_gives_up_and_serves_again(
