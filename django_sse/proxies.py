@@ -29,7 +29,7 @@ logger = logging.getLogger("django_sse.proxies")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_warned: set[str] = set()  # proxies already reported as untrusted, by this process
+_warned: set[str] = set()  # the untrusted proxy this process reported (one at most)
 
 
 def network_problem(value: object) -> str | None:
@@ -82,8 +82,8 @@ def _is_address(value: str) -> bool:
 
 
 def _warn_once(remote: str) -> None:
-    if remote in _warned or not conf.SSE_MAX_CONNECTIONS_PER_IP:
-        return
+    if _warned or not conf.SSE_MAX_CONNECTIONS_PER_IP:
+        return  # once per process: any client can send the header, the log stays short
     _warned.add(remote)
     logger.warning(
         "streams come through a proxy at %s (they carry X-Forwarded-For), which is not in "

@@ -65,7 +65,8 @@ class _Handler:
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         logger.info("signal %s: ending every stream before shutdown", signum)
-        signal.signal(signum, self.previous)  # a second signal goes straight to the server
+        if self.previous is not None:  # None: a handler set outside Python, left in place
+            signal.signal(signum, self.previous)  # a second signal goes straight to it
         self.loop.call_soon_threadsafe(self.drain)
         self.loop.call_soon_threadsafe(self.loop.call_later, DRAIN_SECONDS, self._forward)
 

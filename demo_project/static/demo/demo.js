@@ -82,7 +82,7 @@
     log.prepend(element('li', '', time + '  ' + label + '  ' + text));
   }
   if (log) {
-    for (const name of ['notification', 'feed', 'read', 'message', 'reset']) {
+    for (const name of ['notification', 'feed', 'read', 'message', 'reset', 'dropped']) {
       document.addEventListener('sse:' + name, (event) => {
         document.getElementById('last-id').textContent = djangoSSE.lastEventId;
         record(name + ' #' + event.lastEventId, JSON.stringify(event.detail));
