@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Sequence
 
 from asgiref.sync import sync_to_async
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connections, router, transaction
 
 from django_sse import models, store
@@ -68,7 +69,7 @@ def check_sync_context() -> None:
         asyncio.get_running_loop()
     except RuntimeError:
         return
-    raise RuntimeError(
+    raise SynchronousOnlyOperation(  # what Django raises for sync ORM calls in a loop
         "django_sse: the sync publish functions cannot run inside an event loop; "
         "await the a-prefixed twin (asend_to_user, abroadcast, ...) instead"
     )

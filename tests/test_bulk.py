@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import transaction
 
 import django_sse
@@ -204,7 +205,7 @@ async def test_async_twins_store_ring_and_refuse(layer: RecordingLayer) -> None:
 
 
 async def test_sync_bulk_refuses_to_run_inside_an_event_loop() -> None:
-    with pytest.raises(RuntimeError, match="a-prefixed twin"):
+    with pytest.raises(SynchronousOnlyOperation, match="a-prefixed twin"):
         django_sse.send_to_users([1], "x")
-    with pytest.raises(RuntimeError, match="a-prefixed twin"):
+    with pytest.raises(SynchronousOnlyOperation, match="a-prefixed twin"):
         django_sse.publish_many([])

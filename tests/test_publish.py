@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connections, transaction
 from django.test import override_settings
 
@@ -155,7 +156,7 @@ def test_bad_input_is_refused_and_nothing_is_stored(
 
 
 async def test_sync_api_refuses_to_run_inside_an_event_loop(layer: RecordingLayer) -> None:
-    with pytest.raises(RuntimeError, match="await the a-prefixed twin"):
+    with pytest.raises(SynchronousOnlyOperation, match="await the a-prefixed twin"):
         django_sse.broadcast("x", persist=False)
 
 
