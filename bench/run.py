@@ -60,7 +60,7 @@ def ensure_venv(argv: list[str], script: Path = Path(__file__)) -> None:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="django-sse's benchmark suite (issue 6)")
+    p = argparse.ArgumentParser(description="django-sse's benchmark suite")
     p.add_argument("--n", type=int, default=4000, help="subscribers per target (4000)")
     p.add_argument("--events", type=int, default=20, help="back-to-back broadcasts (20)")
     p.add_argument("--paced", type=int, default=10, help="paced broadcasts (10)")
