@@ -25,7 +25,7 @@ def buffered_bytes(transport: Any) -> int:
     return pending + int(getattr(transport, "_tempDataLen", 0))
 
 
-_write_through_off: list[str] = []  # why write-through stopped in this process, if it did
+_write_through_off = False  # set once write-through met a surprise in this process
 
 
 def _write_through(request: Any, message: dict[str, Any]) -> bool:
@@ -34,6 +34,7 @@ def _write_through(request: Any, message: dict[str, Any]) -> bool:
     Write-through reads Twisted attributes that are not public; a release that renames
     one must cost speed, never a response. It fails, if it does, before sending a byte.
     """
+    global _write_through_off
     if _write_through_off:
         return False
     try:
@@ -41,7 +42,7 @@ def _write_through(request: Any, message: dict[str, Any]) -> bool:
 
         return write_body_now(request, message)
     except Exception as exc:
-        _write_through_off.append(repr(exc))
+        _write_through_off = True
         logger.warning(
             "daphne write-through is off for this process (%r): a Twisted or daphne of "
             "another shape; every response takes daphne's own writes",

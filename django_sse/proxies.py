@@ -28,8 +28,9 @@ from django_sse.conf import conf
 logger = logging.getLogger("django_sse.proxies")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_warned: set[str] = set()  # the untrusted proxy this process reported (one at most)
+_warned = False  # this process has reported an untrusted proxy (it does so once)
 
 
 def network_problem(value: object) -> str | None:
@@ -48,12 +49,15 @@ def _networks(values: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(v, strict=False) for v in values)
 
 
-def _trusted(address: str, networks: Sequence[Network]) -> bool:
+def _ip(value: str) -> Address | None:
     try:
-        ip = ipaddress.ip_address(address.strip())
+        return ipaddress.ip_address(value.strip())
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+
+
+def _trusted(ip: Address | None, networks: Sequence[Network]) -> bool:
+    return ip is not None and any(ip in network for network in networks)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -63,28 +67,22 @@ def client_address(request: HttpRequest) -> str:
     if not forwarded:
         return remote
     networks = _networks(tuple(conf.SSE_TRUSTED_PROXIES))
-    if not _trusted(remote, networks):
+    if not _trusted(_ip(remote), networks):
         _warn_once(remote)
         return remote
     hops = [hop.strip() for hop in str(forwarded).split(",")]
     for hop in reversed(hops):
-        if not _trusted(hop, networks):
-            return hop if _is_address(hop) else remote
-    return hops[0] if _is_address(hops[0]) else remote  # every hop is ours
-
-
-def _is_address(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+        ip = _ip(hop)
+        if not _trusted(ip, networks):
+            return hop if ip is not None else remote
+    return hops[0]  # every hop is one of ours, so an address
 
 
 def _warn_once(remote: str) -> None:
+    global _warned
     if _warned or not conf.SSE_MAX_CONNECTIONS_PER_IP:
         return  # once per process: any client can send the header, the log stays short
-    _warned.add(remote)
+    _warned = True
     logger.warning(
         "streams come through a proxy at %s (they carry X-Forwarded-For), which is not in "
         "SSE_TRUSTED_PROXIES: SSE_MAX_CONNECTIONS_PER_IP counts all of its clients as one",

@@ -88,8 +88,9 @@ VECTORS = {
 }
 
 
-@pytest.fixture(scope="module")
-def page(browser: Any) -> Iterator[Any]:
+@pytest.fixture(scope="module", name="page")
+def page_fixture(browser: Any) -> Iterator[Any]:
+    """A page with django-sse.js loaded (test_parsers.py shares it)."""
     page = browser.new_page()
     page.set_content("<!doctype html><title>parser</title>")
     page.add_script_tag(path=str(JS_FILE))

@@ -16,7 +16,7 @@ import pytest
 from django_sse.testing import _Parser
 from tests.browser_fixtures import browser_fixture  # noqa: F401 - a fixture
 from tests.sse_vectors import VECTORS, Vector
-from tests.test_js_parser import JS_FILE, PARSE
+from tests.test_js_parser import PARSE, page_fixture  # noqa: F401 - a fixture
 
 Outcome = dict[str, Any]
 
@@ -78,15 +78,6 @@ EVERY_CUT = (
   return {whole, differ: differ.slice(0, 2), cuts: cuts.length};
 }"""
 )
-
-
-@pytest.fixture(scope="module")
-def page(browser: Any) -> Iterator[Any]:
-    page = browser.new_page()
-    page.set_content("<!doctype html><title>parser</title>")
-    page.add_script_tag(path=str(JS_FILE))
-    yield page
-    page.close()
 
 
 @pytest.mark.e2e

@@ -27,8 +27,8 @@ def request(remote: str, forwarded: str | None = None) -> HttpRequest:
 
 
 @pytest.fixture(autouse=True)
-def fresh_warnings() -> None:
-    proxies._warned.clear()
+def fresh_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(proxies, "_warned", False)
 
 
 @pytest.mark.parametrize(

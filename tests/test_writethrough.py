@@ -353,7 +353,7 @@ def test_a_twisted_of_another_shape_costs_speed_never_a_response(
     def renamed(transport: Any) -> bool:
         raise AttributeError("'Server' object has no attribute '_writeDisconnecting'")
 
-    monkeypatch.setattr(backpressure, "_write_through_off", [])
+    monkeypatch.setattr(backpressure, "_write_through_off", False)
     monkeypatch.setattr(writethrough, "_idle_plain_socket", renamed)
     with caplog.at_level("WARNING", "django_sse.backpressure"):
         flowing.reply(body(b"data: 1\n\n"))
