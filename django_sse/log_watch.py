@@ -40,9 +40,10 @@ def sqlite_file(layer: Any) -> str | None:
     from django_sse.models import Event
 
     connection = connections[router.db_for_read(Event)]
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():  # type: ignore[attr-defined]
-        return None
-    return str(connection.settings_dict["NAME"])
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor != "sqlite" or name == ":memory:" or "mode=memory" in name:
+        return None  # an in-memory database: no other process can open it
+    return name
 
 
 class LogWatch:

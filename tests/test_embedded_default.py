@@ -49,5 +49,6 @@ def test_only_the_in_memory_layer_on_an_sqlite_file_is_watched(
 
     assert sqlite_file(InMemoryChannelLayer()) == connection.settings_dict["NAME"]
     assert sqlite_file(object()) is None  # a cross-process layer rings every process
-    monkeypatch.setattr(connection, "is_in_memory_db", lambda: True)
-    assert sqlite_file(InMemoryChannelLayer()) is None  # one process can open it anyway
+    for memory in (":memory:", "file:memorydb_default?mode=memory&cache=shared"):
+        monkeypatch.setitem(connection.settings_dict, "NAME", memory)
+        assert sqlite_file(InMemoryChannelLayer()) is None  # no other process can open it
