@@ -116,6 +116,7 @@ def test_reads_again_after_a_reconnect_and_stops_at_the_end(job: Job) -> None:
     job.page.evaluate("sources[0].open()")
     assert job.shown(1) == [["running", 10]]
 
+    job.tick("another-job", "running", 50)  # the stream has lasted: its drop is a drop
     job.page.evaluate("sources[0].drop()")  # ticks sent meanwhile are lost for good
     job.state = state("succeeded", 100)  # the job ended while the page was away
     job.page.evaluate("sources[0].open()")

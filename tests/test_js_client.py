@@ -51,6 +51,7 @@ for (const type of ['sse:feed', 'sse:message', 'sse:reset', 'sse:late', 'sse:oth
 document.addEventListener('sse:state', (e) => states.push(e.detail.state));
 """
 CONNECTING, CLOSED = 0, 2
+PROVEN_AFTER = 5_000  # milliseconds an open stream must last to count as a success
 
 
 def _serve(route: Any) -> None:
@@ -124,6 +125,7 @@ def test_on_listens_calls_back_and_unsubscribes(page: Any) -> None:
 
 def test_state_attribute_and_event_follow_the_connection(page: Any) -> None:
     page.evaluate("sources[0].open()")
+    page.clock.run_for(PROVEN_AFTER)  # a stream that lasted: its end is the browser's
     page.evaluate(f"sources[0].fail({CONNECTING})")
     assert page.evaluate("document.documentElement.dataset.sseState") == "reconnecting"
     page.evaluate("sources[0].open()")
@@ -151,7 +153,8 @@ def test_reconnects_itself_with_backoff_and_the_last_id_when_the_browser_gives_u
         assert len(sources(page)) == before
         page.clock.run_for(1)
         assert sources(page)[before:] == [{"url": resumed, "readyState": CONNECTING}]
-    page.evaluate("sources.at(-1).open()")  # a success starts the backoff over
+    page.evaluate("sources.at(-1).open()")
+    emit(page, 3, "feed", "2", "c.6")  # a success (an event) starts the backoff over
     page.evaluate(f"sources.at(-1).fail({CLOSED})")
     page.clock.run_for(500)
     assert len(sources(page)) == 5
@@ -181,9 +184,38 @@ def test_a_failed_reconnect_is_taken_over_with_backoff_whatever_retry_said(
         assert sources(page)[-1]["readyState"] == CLOSED
     page.clock.run_for(4000)
     page.evaluate("sources.at(-1).open()")  # back: the next drop is the browser's again
+    page.clock.run_for(PROVEN_AFTER)
     page.evaluate(f"sources.at(-1).fail({CONNECTING})")
     assert sources(page)[-1]["readyState"] == CONNECTING
     assert page.evaluate("states") == ["connecting", "open", "reconnecting", "open", "reconnecting"]
+
+
+def test_an_answer_that_hangs_up_at_once_is_a_failed_reconnect_not_a_success(
+    page: Any,
+) -> None:
+    """A draining server, one at its cap or without its database answers 200 and closes
+    at once: that open does not reset the backoff nor earn the browser's quick retry."""
+    page.evaluate("Math.random = () => 0")
+    page.evaluate("sources[0].open()")
+    page.clock.run_for(PROVEN_AFTER)
+    page.evaluate(f"sources[0].fail({CONNECTING})")  # a proven stream ended: the browser's
+    assert len(sources(page)) == 1
+    page.evaluate("sources[0].open()")  # the draining process answered the reconnect
+    page.clock.run_for(100)
+    page.evaluate(f"sources[0].fail({CONNECTING})")  # and hung up at once
+    assert sources(page)[0]["readyState"] == CLOSED
+    for delay in (500, 1000, 2000, 4000):
+        before = len(sources(page))
+        page.clock.run_for(delay - 1)
+        assert len(sources(page)) == before
+        page.clock.run_for(1)
+        assert len(sources(page)) == before + 1
+        page.evaluate("sources.at(-1).open()")  # answered, then closed: still backing off
+        page.evaluate(f"sources.at(-1).fail({CONNECTING})")
+        assert sources(page)[-1]["readyState"] == CLOSED
+    page.evaluate("sources[0].open()")  # a late open of a closed source changes nothing
+    assert page.evaluate("djangoSSE.state") == "reconnecting"
+    assert page.evaluate("states").count("open") == 6
 
 
 def test_retry_delay_doubles_to_a_ceiling_with_jitter(page: Any) -> None:

@@ -10,6 +10,7 @@
 
   const BACKOFF_INITIAL = 1000; // milliseconds before the first reconnect of our own
   const BACKOFF_MAX = 30000; // milliseconds, the ceiling of the exponential backoff
+  const PROVEN_AFTER = 5000; // milliseconds open (or one event) before an open counts
   const RESERVED = new Set(['sse:reset', 'sse:dropped']); // wire names kept as DOM names
 
   // An incremental text/event-stream parser (WHATWG HTML, "Server-sent events").
@@ -118,14 +119,19 @@
     document.dispatchEvent(event);
   }
 
-  // The page's stream; `attempt` counts our own reconnects since the last open, and
-  // `dropped` is true once the open stream has ended (the browser is reconnecting).
+  // The page's stream; `attempt` counts our own reconnects since the last proven open,
+  // `dropped` is true once the open stream has ended (the browser is reconnecting), and
+  // `proven` once the open stream has delivered an event or lasted PROVEN_AFTER: a
+  // server that answers and hangs up at once (draining, at a cap, its database down)
+  // has not taken the client back, so that end counts as one more failed reconnect.
   const live = {
     url: null,
     source: null,
     lastEventId: '',
     attempt: 0,
     dropped: false,
+    proven: false,
+    provenTimer: null,
     timer: null,
     state: null,
   };
@@ -139,7 +145,15 @@
     document.dispatchEvent(new CustomEvent('sse:state', { detail: { state, previous } }));
   }
 
+  function prove() {
+    clearTimeout(live.provenTimer);
+    live.provenTimer = null;
+    live.proven = true;
+    live.attempt = 0; // back to the server's retry: for the next drop
+  }
+
   function onMessage(event) {
+    if (!live.proven && event.currentTarget === live.source) prove();
     // Ephemeral events carry no id of their own: keep the last real one.
     if (event.lastEventId) live.lastEventId = event.lastEventId;
     deliver(event.type, event.data, event.lastEventId);
@@ -168,15 +182,17 @@
 
   function onError(source) {
     if (source !== live.source) return;
-    if (source.readyState !== EventSource.CLOSED && !live.dropped) {
+    clearTimeout(live.provenTimer);
+    live.provenTimer = null;
+    if (source.readyState !== EventSource.CLOSED && !live.dropped && live.proven) {
       // The stream ended: the browser reconnects by itself, once, after the server's
       // retry: (short when a server drains for a deploy), with Last-Event-ID.
       live.dropped = true;
       setState('reconnecting');
       return;
     }
-    // That reconnect failed too (the server is down), or the browser gave up (a non-200
-    // answer): ours from now on, backing off whatever retry: said, so a crowd of pages
+    // That reconnect failed too (the server is down), the stream ended before it proved
+    // itself, or the browser gave up (a non-200 answer): ours from now on, backing off whatever retry: said, so a crowd of pages
     // does not stampede a server that is coming back.
     source.close();
     live.source = null;
@@ -190,8 +206,11 @@
     const source = new EventSource(withCursor(live.url, live.lastEventId));
     live.source = source;
     source.onopen = () => {
-      live.attempt = 0; // back to the server's retry: for the next drop
+      if (source !== live.source) return;
       live.dropped = false;
+      live.proven = false;
+      clearTimeout(live.provenTimer);
+      live.provenTimer = setTimeout(prove, PROVEN_AFTER);
       setState('open');
     };
     source.onerror = () => onError(source);
@@ -200,7 +219,10 @@
 
   function stop() {
     clearTimeout(live.timer);
+    clearTimeout(live.provenTimer);
     live.timer = null;
+    live.provenTimer = null;
+    live.proven = false;
     if (live.source) live.source.close();
     live.source = null;
   }
