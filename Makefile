@@ -39,6 +39,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # The browser tests drive Debian's chromium; install it when missing and we are
 # root (elsewhere those tests skip with a reason, or fail in CI).

@@ -5,7 +5,7 @@ call :func:`apply` before it builds the handler. Each optimisation began here as
 prototype (docs/benchmarks.md); now that they are in the core, each patch puts the
 old way back, so one run measures what the change buys:
 
-- ``notimeout``: no send timeout at all (not even ``django_sse.watchdog``, which
+- ``notimeout``: no send timeout at all (not even ``django_sse.server.watchdog``, which
   replaced ``asyncio.timeout`` around each send): what the watchdog still costs.
 - ``sendtimer``, ``waittimer``: back to the timer per send (``asyncio.timeout``)
   and per wait (``call_later``) that the watchdog and the ticker replaced.
@@ -15,9 +15,9 @@ old way back, so one run measures what the change buys:
 - ``slowpath``: ``SSE_FAST_PATH = False``, the endpoint through Django's own request
   path, to compare with the pooled handler's fast path (done by ``bench.settings``).
 - ``nodirect``: every live frame through the stream's task (queue, wake, generator,
-  send), as before ``django_sse.directsend``.
+  send), as before ``django_sse.delivery.directsend``.
 - ``eagerthread``: ``request_started`` and ``request_finished`` sent with ``asend``
-  for every stream, a thread hop each, as before ``django_sse.request_thread``.
+  for every stream, a thread hop each, as before ``django_sse.server.request_thread``.
 - ``nogc``, ``gcfreeze``: the cyclic collector off, or the startup objects frozen
   (``gc.freeze()``), to see the collector's share; ``gcstats`` writes the time spent
   per generation to ``/tmp/gcstats-<pid>.json`` (and, when ``/tmp/gctypes-please``
@@ -51,7 +51,7 @@ def apply(names: list[str]) -> None:
 
 
 def _notimeout() -> None:
-    from django_sse.watchdog import Watchdog
+    from django_sse.server.watchdog import Watchdog
 
     def bare(self: Watchdog, send: Any) -> Any:
         return send
@@ -62,7 +62,7 @@ def _notimeout() -> None:
 def _sendtimer() -> None:
     import asyncio
 
-    from django_sse.watchdog import Watchdog
+    from django_sse.server.watchdog import Watchdog
 
     def with_timeout(self: Watchdog, send: Any) -> Any:
         async def send_within_timeout(message: Any) -> None:
@@ -76,7 +76,7 @@ def _sendtimer() -> None:
 
 def _waittimer() -> None:
     from bench.timers import TimerSubscription
-    from django_sse.subscription import Subscription
+    from django_sse.delivery.subscription import Subscription
 
     Subscription.wait = TimerSubscription.wait  # type: ignore[method-assign,assignment]
 
@@ -86,25 +86,25 @@ def _slowpath() -> None:
 
 
 def _nowritethrough() -> None:
-    from django_sse import writethrough
+    from django_sse.server import writethrough
 
     writethrough.write_body_now = lambda request, message: False
 
 
 def _nolinger() -> None:
-    from django_sse import hub
+    from django_sse.delivery import hub
 
     hub.LINGER = 0.0
 
 
 def _nodirect() -> None:
-    from django_sse.connection import Connection
+    from django_sse.delivery.connection import Connection
 
     Connection.send_directly = lambda self, send: None  # type: ignore[method-assign]
 
 
 def _eagerthread() -> None:
-    from django_sse import fastpath
+    from django_sse.server import fastpath
 
     setattr(fastpath, "only_thread_bound", lambda signal, sender: False)  # noqa: B010
 

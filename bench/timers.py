@@ -4,10 +4,10 @@
 
 Sends: ``--sends`` ASGI sends to a send that never blocks (a socket with room),
 bare, under ``asyncio.timeout`` (a timer per send, as before) and through
-``django_sse.watchdog`` (a timestamp and a set entry per send). Waits: ``--subs``
+``django_sse.server.watchdog`` (a timestamp and a set entry per send). Waits: ``--subs``
 subscriptions each waiting with a 15 s heartbeat deadline, woken by a push
 ``--rounds`` times: with a ``call_later`` timer per wait (as before) and with
-``django_sse.ticker`` (no timer per wait). On asyncio, and on uvloop when it is
+``django_sse.delivery.ticker`` (no timer per wait). On asyncio, and on uvloop when it is
 installed. Prints µs per send or wait (best of ``--repeat``).
 """
 
@@ -19,8 +19,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from django_sse.subscription import Direct, Subscription, _wake
-from django_sse.watchdog import Watchdog
+from django_sse.delivery.subscription import Direct, Subscription, _wake
+from django_sse.server.watchdog import Watchdog
 
 Message = Mapping[str, Any]
 HEARTBEAT = 15.0  # seconds: a wait's deadline, never reached here

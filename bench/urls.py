@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 import django_sse
 from bench.memory_views import memory
 from bench.payload import EVENT, PublishRequest
-from django_sse.hub import get_hub
+from django_sse.delivery.hub import get_hub
 
 
 @csrf_exempt

@@ -18,8 +18,8 @@ from demo_project import work
 from demo_project.models import ImportRun
 from demo_project.views import render_page
 from django_sse.http import EventStreamResponse
-from django_sse.jobs import start_job
-from django_sse.models import Job
+from django_sse.progress.jobs import start_job
+from django_sse.progress.models import Job
 
 EXPORT_JOB = "export"  # the name of the demo's background jobs
 

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_sse",
+    "django_sse.progress",  # background jobs (optional)
     "demo_project",
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("events/jobs/", include("django_sse.progress.urls")),  # background jobs
     path("events/", include("django_sse.urls")),
 ]
 # `make demo` runs daphne directly, which serves no static files (DEBUG only).

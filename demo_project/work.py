@@ -19,8 +19,7 @@ from django.db.models import F
 
 from demo_project.models import ImportRun
 from django_sse.http import ServerSentEvent
-from django_sse.jobs import JobReporter
-from django_sse.progress import BatchResult, Phases, log, progress
+from django_sse.progress import BatchResult, JobReporter, Phases, log, progress
 
 STEP_DELAY = 0.12  # seconds of pretend work per step; tests set DEMO_STEP_DELAY
 BATCH_SIZE = 50  # items the batch import demo imports

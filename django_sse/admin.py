@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from django_sse.hub import running_hub
+from django_sse.delivery.hub import running_hub
 from django_sse.models import Event
 from django_sse.publish import resend
 

@@ -12,10 +12,10 @@ class DjangoSseConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_out
 
+        from django_sse import checks
         from django_sse.auth import close_streams_on_logout
-        from django_sse.checks import CHECKS, TAG
-        from django_sse.fastpath_checks import check_fast_path
+        from django_sse.server import checks as server_checks
 
-        for check in (*CHECKS, check_fast_path):
-            register(check, TAG)
+        for check in (*checks.CHECKS, *server_checks.CHECKS):
+            register(check, checks.TAG)
         user_logged_out.connect(close_streams_on_logout, dispatch_uid="django_sse.logout")

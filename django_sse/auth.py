@@ -6,8 +6,8 @@ import inspect
 from typing import Any
 
 from django_sse.conf import conf
-from django_sse.db import run_db
-from django_sse.streams import BROADCAST, user_stream
+from django_sse.delivery.db import run_db
+from django_sse.streams import BROADCAST, session_key, user_stream
 
 
 def default_authorize(user: Any, stream: str) -> bool:
@@ -41,6 +41,6 @@ def close_streams_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any)
     """``user_logged_out`` receiver: end that session's streams on every process."""
     from django_sse.publish import close_user_streams
 
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if user is not None and session_key:
-        close_user_streams(user, session_key)
+    key = session_key(request)
+    if user is not None and key:
+        close_user_streams(user, key)

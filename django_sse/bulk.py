@@ -18,9 +18,9 @@ from django.db import models as db_models
 from django.db.models import QuerySet
 
 from django_sse import store
+from django_sse.delivery.ringer import Ring
 from django_sse.outgoing import Message, check_users, prepare, user_pk
 from django_sse.publish import check_sync_context, queue, queue_on_commit
-from django_sse.ringer import Ring
 from django_sse.streams import user_pk_of, user_stream
 
 

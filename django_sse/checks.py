@@ -24,7 +24,6 @@ from django.core.checks import CheckMessage, Error
 from django.core.checks import Warning as CheckWarning
 from django.utils.module_loading import import_string
 
-from django_sse.asgi import PooledASGIHandler
 from django_sse.conf import DEFAULTS, conf
 from django_sse.proxies import check_proxies, network_problem
 
@@ -33,7 +32,6 @@ IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 GZIP_MIDDLEWARE = "django.middleware.gzip.GZipMiddleware"
 # From Django 6.1 GZipMiddleware flushes its compressor after each streamed chunk.
 GZIP_FLUSHES = django.VERSION >= (6, 1)
-WRAPPER_DEPTH = 6  # ASGI middlewares followed to find the pooled handler
 
 
 def _layer_config() -> Mapping[str, Any]:
@@ -173,52 +171,6 @@ def check_gzip_middleware(app_configs: Sequence[Any] | None, **kwargs: Any) -> l
     ]
 
 
-# W004: the ASGI application ------------------------------------------------
-
-
-def _children(app: object) -> list[object]:
-    mapping = getattr(app, "application_mapping", None)  # channels' ProtocolTypeRouter
-    if isinstance(mapping, Mapping):
-        return [mapping["http"]] if "http" in mapping else []
-    names = ("app", "application", "inner", "_app")
-    return [child for name in names if (child := getattr(app, name, None)) is not None]
-
-
-def serves_pooled_handler(app: object, depth: int = WRAPPER_DEPTH) -> bool:
-    """Whether ``app`` is, or wraps for HTTP, a :class:`PooledASGIHandler`."""
-    if isinstance(app, PooledASGIHandler):
-        return True
-    return depth > 0 and any(serves_pooled_handler(c, depth - 1) for c in _children(app))
-
-
-def _asgi_problem(path: object) -> str | None:
-    if not path:
-        return "ASGI_APPLICATION is not set, so django-sse cannot check what serves its streams."
-    try:
-        app = import_string(str(path))
-    except Exception as exc:
-        return f"ASGI_APPLICATION {path!r} cannot be imported: {exc!r}."
-    if serves_pooled_handler(app):
-        return None
-    return (
-        f"ASGI_APPLICATION {path!r} does not serve HTTP with "
-        "django_sse.asgi.PooledASGIHandler: every open stream holds a thread."
-    )
-
-
-def check_asgi_application(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
-    problem = _asgi_problem(getattr(settings, "ASGI_APPLICATION", None))
-    if problem is None:
-        return []
-    hint = (
-        "In asgi.py write `from django_sse.asgi import get_asgi_application` and "
-        '`application = get_asgi_application()`; set ASGI_APPLICATION = "mysite.asgi.application". '
-        "If your application wraps the pooled handler in a way this check cannot see, add "
-        '"django_sse.W004" to SILENCED_SYSTEM_CHECKS.'
-    )
-    return [CheckWarning(problem, hint=hint, id="django_sse.W004")]
-
-
 # E002-E020: the SSE_* values ----------------------------------------------
 
 
@@ -325,5 +277,4 @@ CHECKS = [
     check_in_memory_layer,
     check_gzip_middleware,
     check_redis_timeout,
-    check_asgi_application,
 ]

@@ -13,18 +13,18 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBase, StreamingHttpResponse
 
 from django_sse.conf import conf
-from django_sse.outgoing import encode_data
-from django_sse.wire import HEARTBEAT, encode_comment, encode_event, encode_retry
+from django_sse.wire import HEARTBEAT, encode_comment, encode_data, encode_event, encode_retry
 
 logger = logging.getLogger("django_sse.http")
 
+CONTENT_TYPE = "text/event-stream"
 DONE_EVENT = "done"  # the terminal event: {"status": "succeeded" | "failed"}
 ERROR_EVENT = "error"
 GENERIC_ERROR = "The operation failed."
@@ -52,6 +52,47 @@ def _encode(item: object) -> bytes:
     return encode_event(encode_data(item))
 
 
+def no_buffering(response: HttpResponseBase) -> None:
+    """The headers every event stream carries: no cache, no proxy buffering."""
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+
+
+# Django's public ``streaming_content`` property, which StreamResponse extends.
+_STREAMING_CONTENT: property = vars(StreamingHttpResponse)["streaming_content"]
+
+
+class StreamResponse(StreamingHttpResponse):
+    """The stream endpoint's response; ``events`` is its body as the view made it.
+
+    ``events`` becomes None when a middleware replaces the body (``GZipMiddleware``
+    sets ``streaming_content``): a server then sends the body Django's way. ``direct``,
+    if given, may be called with the ASGI ``send`` once the head is out, so that the
+    body's producer may also write through it (only a server that sends ``events``
+    itself does: Django's own path wraps every chunk).
+    """
+
+    def __init__(
+        self,
+        events: AsyncGenerator[bytes],
+        direct: Callable[[Callable[[Any], Awaitable[None]]], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("content_type", CONTENT_TYPE)
+        super().__init__(events, **kwargs)
+        self.events: AsyncGenerator[bytes] | None = events
+        self.direct = direct
+
+    @property
+    def streaming_content(self) -> Any:
+        return _STREAMING_CONTENT.__get__(self)
+
+    @streaming_content.setter
+    def streaming_content(self, value: Any) -> None:
+        self.events = None
+        _STREAMING_CONTENT.__set__(self, value)
+
+
 class EventStreamResponse(StreamingHttpResponse):
     """A ``text/event-stream`` response over an async iterable of events or data."""
 
@@ -64,10 +105,9 @@ class EventStreamResponse(StreamingHttpResponse):
                 "under ASGI a sync iterator is read to the end before anything is sent"
             )
         interval = conf.SSE_HEARTBEAT_INTERVAL if heartbeat is None else heartbeat
-        kwargs.setdefault("content_type", "text/event-stream")
+        kwargs.setdefault("content_type", CONTENT_TYPE)
         super().__init__(_stream(aiter(events), interval), **kwargs)
-        self["Cache-Control"] = "no-cache"
-        self["X-Accel-Buffering"] = "no"
+        no_buffering(self)
 
 
 async def _stream(events: AsyncIterator[Any], heartbeat: float) -> AsyncIterator[bytes]:

@@ -9,19 +9,17 @@ rolled-back transaction gives its number back.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from django_sse.conf import conf
+from django_sse.signals import log_pruned
 
 EVENT_NAME_MAX_LENGTH = 200  # characters
 PRUNE_EVERY = 64  # prune a stream's old rows once in this many publishes
-JOB_ABANDONED_AFTER = timedelta(hours=6)  # a running job silent this long has died
 PRUNE_BATCH = 5000  # rows one DELETE of `prune()` removes: short locks, no long transaction
 
 
@@ -48,28 +46,6 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream} #{self.seq} {self.event}"
-
-
-class Job(models.Model):
-    """A background job's latest state: what a page reloaded mid-job shows at once."""
-
-    RUNNING, SUCCEEDED, FAILED, CANCELLED = "running", "succeeded", "failed", "cancelled"
-    STATUSES = [(s, s) for s in (RUNNING, SUCCEEDED, FAILED, CANCELLED)]
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    name = models.CharField(max_length=100)
-    status = models.CharField(max_length=20, choices=STATUSES, default=RUNNING)
-    state = models.JSONField(default=dict)
-    cancel_requested = models.BooleanField(default=False)
-    created = models.DateTimeField(default=timezone.now)
-    updated = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.status})"
-
-    def as_dict(self) -> dict[str, object]:
-        return {"id": str(self.id), "name": self.name, "status": self.status, **self.state}
 
 
 def bump(stream: str, by: int = 1) -> int:
@@ -120,19 +96,8 @@ def prune() -> int:
     over = Stream.objects.filter(seq__gt=conf.SSE_MAX_EVENTS_PER_STREAM)
     for name, head in over.values_list("name", "seq").iterator():
         deleted += prune_stream(name, head)
-    _fail_abandoned_jobs()
+    log_pruned.send(sender=Event, deleted=deleted)
     return deleted
-
-
-def _fail_abandoned_jobs() -> None:
-    """A job whose process died would say "running" forever: mark it failed."""
-    silent = Job.objects.filter(
-        status=Job.RUNNING, updated__lt=timezone.now() - JOB_ABANDONED_AFTER
-    )
-    for job in silent:
-        job.status = Job.FAILED
-        job.state = {**job.state, "error": "The job stopped answering."}
-        job.save(update_fields=["status", "state"])
 
 
 def read_heads(streams: list[str]) -> dict[str, int]:

@@ -7,38 +7,20 @@ a stream name that is not one of ours, a user that does not exist.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 
 from django_sse import models
 from django_sse.conf import conf
 from django_sse.streams import BROADCAST, check_stream, topic_stream, user_stream
-from django_sse.wire import check_event_name, encode_event
+from django_sse.wire import check_event_name, encode_data, encode_event
 
 RESERVED_PREFIX = "sse:"  # django-sse's own events (sse:reset) and the client's DOM events
 PK_QUERY_CHUNK = 500  # primary keys per existence query (SQLite allows 999 parameters)
 NAMED_IN_ERROR = 5  # unknown users named in one error message
-
-
-def encode_data(data: object) -> str:
-    """``str`` as is; anything else as JSON via ``DjangoJSONEncoder``."""
-    if isinstance(data, str):
-        return data
-    try:
-        return json.dumps(
-            data,
-            cls=DjangoJSONEncoder,
-            ensure_ascii=False,
-            allow_nan=False,
-            separators=(",", ":"),
-        )
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"event data cannot be encoded as JSON: {exc}") from exc
 
 
 def check_event(event: str) -> None:

@@ -9,7 +9,7 @@ subscribers fetch it when their hub resyncs.
 
 A sync call stores the event, queues its ring and returns: the ring leaves from
 the hub's loop in a server, or from the process's publisher loop elsewhere
-(``django_sse.ring_loop``), batched with whatever else is queued. The async
+(``django_sse.delivery.ring_loop``), batched with whatever else is queued. The async
 twins do the same once their database work is done.
 """
 
@@ -23,10 +23,10 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connections, router, transaction
 
 from django_sse import models, store
-from django_sse.hub import CLOSE_TYPE
+from django_sse.delivery.hub import CLOSE_TYPE
+from django_sse.delivery.ring_loop import flush, ringer
+from django_sse.delivery.ringer import Item, Note, Ring
 from django_sse.outgoing import UnknownUser, check_users, prepare, user_pk
-from django_sse.ring_loop import flush, ringer
-from django_sse.ringer import Item, Note, Ring
 from django_sse.signals import event_published
 from django_sse.streams import (
     BROADCAST,
@@ -58,7 +58,9 @@ def queue_on_commit(items: Sequence[Item]) -> None:
     """:func:`queue` once the transaction the log was written in commits (at once outside
     ``atomic()``: an ephemeral event never needs a database connection)."""
     using = router.db_for_write(models.Event)
-    if not connections[using].in_atomic_block:
+    # What on_commit itself reads; without it (a backend of another shape) on_commit
+    # decides, at the cost of opening a connection.
+    if not getattr(connections[using], "in_atomic_block", True):
         queue(items)
         return
     transaction.on_commit(lambda: queue(items), using=using)

@@ -19,3 +19,7 @@ connection_closed = Signal()
 # inline, on the publisher's path: keep them sync and quick. django_sse.testing's
 # capture_events() is built on it.
 event_published = Signal()
+
+# Sent by ``django_sse.models.prune()`` (``manage.py sse_prune``) once the log is
+# pruned, with ``deleted`` (rows removed). The progress app fails abandoned jobs on it.
+log_pruned = Signal()

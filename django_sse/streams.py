@@ -83,6 +83,11 @@ def streams_for(user: object, topics: list[str]) -> list[str]:
     return sorted(streams)
 
 
+def session_key(request: object) -> str | None:
+    """The request's session key, or None (no session middleware, or no session yet)."""
+    return getattr(getattr(request, "session", None), "session_key", None)
+
+
 def session_digest(session_key: str) -> str:
     """What the channel layer carries instead of a session key (a secret)."""
     return hashlib.sha256(session_key.encode()).hexdigest()[:24]

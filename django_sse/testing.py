@@ -17,7 +17,6 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Coroutine,
     Iterable,
     Iterator,
     Mapping,
@@ -33,8 +32,8 @@ from django.urls import reverse
 
 from django_sse.asgi import PooledASGIHandler
 from django_sse.signals import event_published
+from django_sse.typing import ASGIApp
 
-ASGIApp = Callable[..., Coroutine[Any, Any, None]]
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 

@@ -4,32 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseBase,
-    HttpResponseForbidden,
     HttpResponseNotAllowed,
 )
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sse.auth import denied_streams
 from django_sse.conf import conf
-from django_sse.connection import Connection
-from django_sse.db import release_request_connections
-from django_sse.fastpath import StreamResponse
-from django_sse.hub import get_hub
+from django_sse.delivery.connection import Connection
+from django_sse.delivery.db import release_request_connections
+from django_sse.delivery.hub import get_hub
+from django_sse.http import CONTENT_TYPE, StreamResponse, no_buffering
 from django_sse.proxies import client_address
-from django_sse.streams import session_digest, streams_for
+from django_sse.streams import session_digest, session_key, streams_for
 
-CONTENT_TYPE = "text/event-stream"
 CORS_MAX_AGE = 86400  # seconds a browser may cache a preflight answer
 
 
 def _with_headers(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
+    no_buffering(response)
     origin = request.headers.get("Origin")
     if origin and origin in conf.SSE_CORS_ALLOWED_ORIGINS:
         # The exact origin, never "*": EventSource's withCredentials needs it.
@@ -70,7 +68,7 @@ def _owners(request: HttpRequest, user: Any) -> tuple[tuple[str, int], ...]:
 
 
 def _session(request: HttpRequest, user: Any) -> str:
-    key = getattr(getattr(request, "session", None), "session_key", None)
+    key = session_key(request)
     return session_digest(key) if key and user.is_authenticated else ""
 
 
@@ -84,16 +82,16 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     if not _accepts_stream(request):
         return HttpResponse("This endpoint serves text/event-stream.", status=406)
     user = await request.auser()
-    if getattr(getattr(request, "session", None), "session_key", None) is not None:
+    if session_key(request) is not None:
         await release_request_connections()  # the session and user lookups' connection
     if not user.is_authenticated and not conf.SSE_ALLOW_ANONYMOUS:
-        return HttpResponseForbidden("Authentication required.")
+        raise PermissionDenied("Authentication required.")
     try:
         streams = streams_for(user, request.GET.getlist("topic"))
     except ValueError as exc:
         return HttpResponseBadRequest(str(exc))
     if denied := await denied_streams(user, streams):
-        return HttpResponseForbidden(f"Not allowed: {', '.join(denied)}")
+        raise PermissionDenied(f"Not allowed: {', '.join(denied)}")
     if request.method == "HEAD":
         return _with_headers(request, HttpResponse(content_type=CONTENT_TYPE))
     connection = Connection(
@@ -101,10 +99,9 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         streams,
         _cursor(request),
         user=user,
+        denied=denied_streams,
         owners=_owners(request, user),
         session=_session(request, user),
     )
-    response = StreamResponse(
-        connection.events(), direct=connection.send_directly, content_type=CONTENT_TYPE
-    )
+    response = StreamResponse(connection.events(), direct=connection.send_directly)
     return _with_headers(request, response)

@@ -1,13 +1,17 @@
 """The text/event-stream wire format: values in, bytes out.
 
-Pure functions with no Django dependency. Each event is encoded once, as the
+Pure functions: no models, no settings, no I/O (only Django's JSON encoder, for
+event data that is not a str). Each event is encoded once, as the
 bytes every connection writes; a connection only prefixes its own ``id:`` line.
 See the WHATWG "Server-sent events" section for the grammar.
 """
 
 from __future__ import annotations
 
+import json
 import re
+
+from django.core.serializers.json import DjangoJSONEncoder
 
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 _BAD_EVENT_CHARS = re.compile(r"[\r\n\x00]")
@@ -63,3 +67,19 @@ def encode_retry(milliseconds: int) -> bytes:
     if milliseconds < 0:
         raise ValueError("retry must not be negative")
     return b"retry: %d\n\n" % milliseconds
+
+
+def encode_data(data: object) -> str:
+    """``str`` as is; anything else as JSON via ``DjangoJSONEncoder``."""
+    if isinstance(data, str):
+        return data
+    try:
+        return json.dumps(
+            data,
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"event data cannot be encoded as JSON: {exc}") from exc

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from django_sse import ringer
-from django_sse.hub import Hub
+from django_sse.delivery import ringer
+from django_sse.delivery.hub import Hub
 from tests.hubkit import FlakyLayer
 from tests.ringkit import RecordingLayer
 from tests.services import (

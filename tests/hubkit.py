@@ -9,9 +9,9 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer
 
 from django_sse import models
-from django_sse.db import run_db
-from django_sse.hub import RING_TYPE, Hub
-from django_sse.subscription import Frame, Subscription
+from django_sse.delivery.db import run_db
+from django_sse.delivery.hub import RING_TYPE, Hub
+from django_sse.delivery.subscription import Frame, Subscription
 from django_sse.wire import encode_event
 
 

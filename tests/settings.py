@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "channels",
     "django_sse",
+    "django_sse.progress",  # background jobs (optional)
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -12,7 +12,8 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.db import transaction
 
 import django_sse
-from django_sse import Message, UnknownUser, ringer
+from django_sse import Message, UnknownUser
+from django_sse.delivery import ringer
 from django_sse.models import Event, Stream, read_after
 from tests.ringkit import RecordingLayer, settled
 

@@ -16,6 +16,7 @@ from django.test import override_settings
 from django_sse import checks
 from django_sse.asgi import PooledASGIHandler
 from django_sse.conf import DEFAULTS
+from django_sse.server import checks as server_checks
 
 MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 REDIS = "channels_redis.core.RedisChannelLayer"
@@ -269,12 +270,12 @@ def test_w004_finds_the_pooled_handler_behind_routers_and_middleware(
 ) -> None:
     asgi_module.__dict__["application"] = application
     with override_settings(ASGI_APPLICATION="fake_asgi.application"):
-        assert found(checks.check_asgi_application(None)) == expected
+        assert found(server_checks.check_asgi_application(None)) == expected
 
 
 @override_settings(ASGI_APPLICATION=None)
 def test_w004_application_not_set() -> None:
-    messages = checks.check_asgi_application(None)
+    messages = server_checks.check_asgi_application(None)
     assert found(messages) == [
         (
             "django_sse.W004",
@@ -291,7 +292,7 @@ def test_w004_application_not_set() -> None:
 
 def test_w004_application_cannot_be_imported() -> None:
     with override_settings(ASGI_APPLICATION="nowhere_at_all.asgi.application"):
-        messages = checks.check_asgi_application(None)
+        messages = server_checks.check_asgi_application(None)
     assert found(messages) == [
         (
             "django_sse.W004",

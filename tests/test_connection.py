@@ -10,9 +10,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import OperationalError
 from django.test import override_settings
 
-from django_sse.connection import Connection
-from django_sse.db import run_db
-from django_sse.hub import Hub
+from django_sse.auth import denied_streams
+from django_sse.delivery.connection import Connection
+from django_sse.delivery.db import run_db
+from django_sse.delivery.hub import Hub
 from django_sse.models import Event
 from tests.hubkit import ring, store
 from tests.test_wire import Parsed
@@ -69,7 +70,7 @@ async def test_a_database_outage_at_connect_is_a_retry_and_a_clean_close(
     def down(streams: list[str]) -> dict[str, int]:
         raise OperationalError("the database is restarting")
 
-    monkeypatch.setattr("django_sse.hub.read_heads", down)  # joining reads the head
+    monkeypatch.setattr("django_sse.delivery.hub.read_heads", down)  # joining reads the head
     chunks = [chunk async for chunk in Connection(hub, ["broadcast"], None).events()]
     assert chunks == [b"retry: 3000\n\n: unavailable, retry\n\n"]
     assert hub.stats()["subscriptions"] == 0
@@ -81,7 +82,8 @@ def deny_everything(user: object, stream: str) -> bool:
 
 async def test_a_revoked_user_is_closed_before_catching_up(hub: Hub) -> None:
     with override_settings(SSE_MAX_PENDING=2, SSE_HEARTBEAT_INTERVAL=60):
-        body = Connection(hub, ["broadcast"], None, user=AnonymousUser()).events()
+        user = AnonymousUser()
+        body = Connection(hub, ["broadcast"], None, user=user, denied=denied_streams).events()
         await anext(body)
         with override_settings(SSE_AUTHORIZE=f"{__name__}.deny_everything"):
             for seq in await store("broadcast", "a", "b", "c", "d"):

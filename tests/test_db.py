@@ -8,8 +8,8 @@ import pytest
 from django.db import OperationalError, connection, transaction
 from django.db.backends.sqlite3.base import DatabaseWrapper
 
-from django_sse import db
-from django_sse.db import close_connections, run_db
+from django_sse.delivery import db
+from django_sse.delivery.db import close_connections, run_db
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

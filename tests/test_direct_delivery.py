@@ -18,11 +18,11 @@ from django.test import override_settings
 import django_sse
 from django_sse import models
 from django_sse.asgi import PooledASGIHandler
-from django_sse.connection import DIRECT_MAX
-from django_sse.db import run_db
-from django_sse.directsend import Message
-from django_sse.hub import get_hub
+from django_sse.delivery.connection import DIRECT_MAX
+from django_sse.delivery.db import run_db
+from django_sse.delivery.hub import get_hub
 from django_sse.testing import http_scope
+from django_sse.typing import Message
 from django_sse.wire import HEARTBEAT, encode_event
 from tests.hubkit import eventually
 from tests.test_wire import Parsed

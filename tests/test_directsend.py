@@ -7,7 +7,8 @@ from collections.abc import Awaitable
 
 import pytest
 
-from django_sse.directsend import DirectSend, Message
+from django_sse.delivery.directsend import DirectSend
+from django_sse.typing import Message
 
 
 class Server:

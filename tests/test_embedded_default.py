@@ -45,7 +45,7 @@ def test_only_the_in_memory_layer_on_an_sqlite_file_is_watched(
     from channels.layers import InMemoryChannelLayer
     from django.db import connection
 
-    from django_sse.log_watch import sqlite_file
+    from django_sse.delivery.log_watch import sqlite_file
 
     assert sqlite_file(InMemoryChannelLayer()) == connection.settings_dict["NAME"]
     assert sqlite_file(object()) is None  # a cross-process layer rings every process

@@ -17,10 +17,10 @@ from django.core.signals import request_finished, request_started
 from django.test import AsyncClient, override_settings
 
 import django_sse
-from django_sse import fastpath
 from django_sse.asgi import PooledASGIHandler
-from django_sse.hub import get_hub
+from django_sse.delivery.hub import get_hub
 from django_sse.publish import aclose_user_streams
+from django_sse.server import fastpath
 from django_sse.testing import open_stream
 from tests.asgikit import ask, ask_both, count_hops, handlers, header
 from tests.hubkit import eventually
@@ -171,7 +171,7 @@ async def test_a_django_of_another_shape_takes_djangos_path_and_says_so(
         raise AttributeError("'MiddlewareMixin' object has no attribute 'async_mode'")
 
     monkeypatch.setattr(fastpath, "load_layers", changed)
-    with caplog.at_level("WARNING", "django_sse.fastpath"):
+    with caplog.at_level("WARNING", "django_sse.server.fastpath"):
         handler = PooledASGIHandler()
     assert handler.fast_path is None
     assert "fast path is off" in caplog.records[0].getMessage()

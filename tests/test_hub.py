@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from django.test import override_settings
 
-from django_sse.hub import Hub
-from django_sse.limits import LimitExceeded
+from django_sse.delivery.hub import Hub
+from django_sse.delivery.limits import LimitExceeded
+from django_sse.delivery.subscription import Subscription
 from django_sse.models import Event
-from django_sse.subscription import Subscription
 from tests.hubkit import FlakyLayer, collect, eventually, ring, store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,7 +152,7 @@ async def test_caps_are_counted_per_key_and_given_back(hub: Hub) -> None:
 async def test_lost_pings_restart_the_receiver_and_rejoin(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("django_sse.keepalive.PING_INTERVAL", 0.02)
+    monkeypatch.setattr("django_sse.delivery.keepalive.PING_INTERVAL", 0.02)
     layer: FlakyLayer = hub.layer
     sub = await hub.subscribe(["broadcast"], 10)
     await eventually(lambda: hub.keepalive._back >= 2)  # pings come back
@@ -166,7 +166,7 @@ async def test_lost_pings_restart_the_receiver_and_rejoin(
 async def test_pings_dropped_while_the_receiver_is_busy_mean_a_resync_not_a_restart(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("django_sse.keepalive.PING_INTERVAL", 0.05)
+    monkeypatch.setattr("django_sse.delivery.keepalive.PING_INTERVAL", 0.05)
     layer: FlakyLayer = hub.layer
     sub = await hub.subscribe(["broadcast"], 1000)
     await eventually(lambda: hub.keepalive._back >= 1)

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 
 from django_sse.asgi import PooledASGIHandler
-from django_sse.fastpath_checks import check_fast_path
+from django_sse.server.checks import check_fast_path
 from tests.asgikit import STOCK_MIDDLEWARE, ask, ask_both, handlers, header
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the endpoint reads on worker threads

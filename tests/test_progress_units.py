@@ -10,12 +10,13 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.test import override_settings
 
-from django_sse import jobs
-from django_sse import models as jobs_module
 from django_sse.http import EventStreamResponse, ServerSentEvent
-from django_sse.jobs import JobReporter, request_cancel, start_job
-from django_sse.models import Job, read_after
-from django_sse.progress import BatchResult, Phases, log, percent_of, progress
+from django_sse.models import read_after
+from django_sse.progress import jobs
+from django_sse.progress import jobs as jobs_module
+from django_sse.progress.jobs import JobReporter, request_cancel, start_job
+from django_sse.progress.models import Job
+from django_sse.progress.vocabulary import BatchResult, Phases, log, percent_of, progress
 from django_sse.testing import capture_events
 
 

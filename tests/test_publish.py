@@ -16,7 +16,8 @@ from django.db import connections, transaction
 from django.test import override_settings
 
 import django_sse
-from django_sse import publish, ringer
+from django_sse import publish
+from django_sse.delivery import ringer
 from django_sse.models import Event, read_after
 from django_sse.streams import session_digest
 from tests.ringkit import RecordingLayer, settled

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django_sse import recent
-from django_sse.recent import RecentFrames
+from django_sse.delivery import recent
+from django_sse.delivery.recent import RecentFrames
 
 
 def test_after_returns_what_follows_a_position_or_none_when_not_all_kept() -> None:

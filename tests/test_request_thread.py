@@ -12,10 +12,10 @@ from django.contrib.auth.models import User
 from django.core.signals import request_finished, request_started
 
 import django_sse
-from django_sse import request_thread
 from django_sse.asgi import PooledASGIHandler
-from django_sse.hub import get_hub
-from django_sse.request_thread import RequestThread, only_thread_bound
+from django_sse.delivery.hub import get_hub
+from django_sse.server import request_thread
+from django_sse.server.request_thread import RequestThread, only_thread_bound
 from django_sse.testing import open_stream
 from tests.hubkit import eventually
 

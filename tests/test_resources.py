@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from django_sse.db import DB_THREADS
+from django_sse.delivery.db import DB_THREADS
 from tests.conftest import ServerFactory
 from tests.services import Backend, pg_connect
 from tests.sse_client import Client

@@ -11,8 +11,8 @@ import warnings
 import pytest
 
 import django_sse
-from django_sse import ring_loop
-from django_sse.ringer import ringer_for
+from django_sse.delivery import ring_loop
+from django_sse.delivery.ringer import ringer_for
 from tests.ringkit import RecordingLayer
 from tests.services import Backend, finish, need, redis_available
 

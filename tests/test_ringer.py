@@ -9,9 +9,9 @@ import threading
 import pytest
 
 import django_sse
-from django_sse import ringer
-from django_sse.hub import BATCH_TYPE, Hub
-from django_sse.ringer import Note, Ring, Ringer, messages
+from django_sse.delivery import ringer
+from django_sse.delivery.hub import BATCH_TYPE, Hub
+from django_sse.delivery.ringer import Note, Ring, Ringer, messages
 from django_sse.wire import encode_event
 from tests.hubkit import collect, store
 from tests.ringkit import RecordingLayer

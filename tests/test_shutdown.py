@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from django_sse import shutdown
+from django_sse.delivery import shutdown
 from tests.conftest import ServerFactory
 from tests.services import Backend, Server, wait_until
 from tests.sse_client import Client, broadcast

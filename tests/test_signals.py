@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from django_sse.connection import Connection
-from django_sse.hub import Hub
+from django_sse.delivery.connection import Connection
+from django_sse.delivery.hub import Hub
 from django_sse.signals import connection_closed, connection_opened
 from tests.hubkit import eventually
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from django_sse import ticker
-from django_sse.subscription import Subscription
-from django_sse.ticker import EARLY, ticker_for
+from django_sse.delivery import ticker
+from django_sse.delivery.subscription import Subscription
+from django_sse.delivery.ticker import EARLY, ticker_for
 
 SLACK = 1.0  # seconds a loaded machine may add to a wake-up
 

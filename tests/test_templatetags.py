@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
+from django.utils.functional import SimpleLazyObject
 
 from django_sse.models import Stream
 
@@ -138,4 +139,20 @@ def test_sse_url_is_escaped_by_the_template() -> None:
 def test_missing_topic_variable_adds_no_topic() -> None:
     assert render("{% sse_script missing resume=False %}") == (
         f'<script src="{SRC}" data-url="/events/" defer></script>'
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_renders_inline_in_an_async_view_with_a_lazy_user_and_a_cursor() -> None:
+    """Django's ORM refuses an event loop's thread: the tag reads the user and the
+    heads on a database thread instead of raising SynchronousOnlyOperation."""
+    await Stream.objects.acreate(name="user:42", seq=36)
+    await User.objects.acreate(pk=42, username="ada")
+    request = RequestFactory().get("/")
+    request.user = SimpleLazyObject(lambda: User.objects.get(pk=42))  # type: ignore[assignment]
+    source = "{% load django_sse %}{% sse_script %} {% sse_url 'orders' %}"
+    html = Template(source).render(Context({"request": request}))
+    assert html == (
+        f'<script src="{SRC}" data-url="/events/?last_event_id={USER_TAG}.0.10" defer></script>'
+        f" /events/?topic=orders&amp;last_event_id={USER_ORDERS_TAG}.0.0.10"
     )

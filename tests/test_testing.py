@@ -14,7 +14,7 @@ from django.test import override_settings
 import django_sse
 from django_sse import publish
 from django_sse.cursor import Cursor
-from django_sse.hub import get_hub
+from django_sse.delivery.hub import get_hub
 from django_sse.testing import (
     PublishedEvent,
     ReceivedEvent,

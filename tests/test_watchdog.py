@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from django_sse.watchdog import Message, Watchdog
+from django_sse.server.watchdog import Watchdog
+from django_sse.typing import Message
 
 
 async def stuck(message: Message) -> None:

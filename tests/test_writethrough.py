@@ -26,9 +26,9 @@ from twisted.internet.protocol import Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.web import http
 
-from django_sse import backpressure, writethrough
-from django_sse.backpressure import bound_daphne_buffers
-from django_sse.writethrough import send_now, write_body_now
+from django_sse.server import backpressure, writethrough
+from django_sse.server.backpressure import bound_daphne_buffers
+from django_sse.server.writethrough import send_now, write_body_now
 
 # Twisted is only partly annotated: the harness handles its objects as Any.
 Reactor: Any = MemoryReactorClock
@@ -355,7 +355,7 @@ def test_a_twisted_of_another_shape_costs_speed_never_a_response(
 
     monkeypatch.setattr(backpressure, "_write_through_off", False)
     monkeypatch.setattr(writethrough, "_idle_plain_socket", renamed)
-    with caplog.at_level("WARNING", "django_sse.backpressure"):
+    with caplog.at_level("WARNING", "django_sse.server.backpressure"):
         flowing.reply(body(b"data: 1\n\n"))
         flowing.reply(body(b"data: 2\n\n"))
     assert flowing.drain(len(flowing.received) + 2 * len(chunk(b"data: 1\n\n")))

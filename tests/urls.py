@@ -13,7 +13,10 @@ def thread_name(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    path("events/jobs/", include("django_sse.progress.urls")),  # background jobs
     path("events/", include("django_sse.urls")),
     path("thread/", thread_name),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "tests.server.views.forbidden"  # a project's own 403 page

@@ -5,6 +5,9 @@ the page gets every persistent event published after its content was read, even
 those published before the script connects. Render the tag before reading the
 state the page shows (a base template's ``<head>`` is rendered first), and let
 the page skip what it already shows.
+
+Both may be rendered from an async view (inline, without ``sync_to_async``): the
+user and the cursor are then read on a database thread.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils.safestring import SafeString
 
 from django_sse.conf import conf
 from django_sse.cursor import Cursor
+from django_sse.delivery.db import run_db_now
 from django_sse.models import read_heads
 from django_sse.streams import streams_for
 
@@ -95,12 +99,17 @@ def sse_script(
     pages served from a shared cache). Renders nothing for an anonymous user when
     ``SSE_ALLOW_ANONYMOUS`` is off, as the endpoint would refuse it.
     """
-    user = _user(context)
+    names = events.split() if isinstance(events, str) else list(events)
+    return run_db_now(_script, context, _flatten(topics), names, url, resume)
+
+
+def _script(
+    context: template.Context, topics: list[str], names: list[str], url: str | None, resume: bool
+) -> SafeString:
+    user = _user(context)  # may load the user: off the event loop's thread, like the cursor
     if not _may_connect(user):
         return SafeString("")
-    names = events.split() if isinstance(events, str) else list(events)
-    href = stream_url(user, _flatten(topics), url=url, resume=resume)
-    return script_tag(href, names, _nonce(context))
+    return script_tag(stream_url(user, topics, url=url, resume=resume), names, _nonce(context))
 
 
 @register.simple_tag(takes_context=True)
@@ -108,4 +117,8 @@ def sse_url(
     context: template.Context, *topics: Any, url: str | None = None, resume: bool = True
 ) -> str:
     """The stream URL with ``topics`` and a cursor, e.g. for htmx's ``sse-connect``."""
-    return stream_url(_user(context), _flatten(topics), url=url, resume=resume)
+    return run_db_now(_url, context, _flatten(topics), url, resume)
+
+
+def _url(context: template.Context, topics: list[str], url: str | None, resume: bool) -> str:
+    return stream_url(_user(context), topics, url=url, resume=resume)

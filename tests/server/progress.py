@@ -13,8 +13,8 @@ from django.middleware.csrf import get_token
 from django.urls import path
 
 from django_sse.http import EventStreamError, EventStreamResponse, ServerSentEvent
-from django_sse.jobs import JobReporter, start_job
-from django_sse.progress import BatchResult, Phases, log, progress
+from django_sse.progress.jobs import JobReporter, start_job
+from django_sse.progress.vocabulary import BatchResult, Phases, log, progress
 
 # What the work did, by token, so a test can see that an abort stopped it.
 EFFECTS: dict[str, dict[str, Any]] = {}

@@ -8,11 +8,17 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model, login
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.views.decorators.csrf import csrf_exempt
 
 import django_sse
-from django_sse.hub import get_hub
+from django_sse.delivery.hub import get_hub
 from django_sse.models import prune as prune_log
 
 
@@ -79,3 +85,13 @@ async def hub(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 def prune(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"deleted": prune_log()})
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The project's ``handler403``: the endpoint's refusals come through it."""
+    return HttpResponseForbidden(str(exception))
+
+
+def chunks(request: HttpRequest) -> StreamingHttpResponse:
+    """An ordinary page in three body chunks (not an event stream)."""
+    return StreamingHttpResponse(iter([b"one,", b"two,", b"three"]), content_type="text/plain")

@@ -116,7 +116,7 @@
   }
 
   // A background job: djangoSSE.followJob() shows its state now (also after a
-  // reload) and each change; the Cancel form posts to django_sse:job_cancel.
+  // reload) and each change; the Cancel form posts to django_sse_progress:job_cancel.
   function jobPanel(panel) {
     const cancel = panel.querySelector('[data-cancel]');
     djangoSSE.followJob(panel.dataset.job, panel.dataset.stateUrl, (state) => {

@@ -249,9 +249,9 @@
     return () => callbacks.get(name).delete(fn); // off()
   }
 
-  // A background job (django_sse.jobs) on the page's stream: onState(state) now
+  // A background job (django_sse.progress.jobs) on the page's stream: onState(state) now
   // and at each change. Ticks are ephemeral, so each time the stream opens it
-  // reads `url` (django_sse:job) for the state now; a state behind the one shown
+  // reads `url` (django_sse_progress:job) for the state now; a state behind the one shown
   // (a read that lost the race with a live tick) is skipped, and nothing follows
   // a final state. Returns stop().
   const FINAL = new Set(['succeeded', 'failed', 'cancelled']);

@@ -2,7 +2,7 @@
 
 While its connection waits with nothing queued, a subscription may hand each
 frame to a :class:`Direct` instead (the connection writes it at once, see
-:mod:`django_sse.directsend`); a frame it declines is queued, and every later
+:mod:`django_sse.delivery.directsend`); a frame it declines is queued, and every later
 one queues behind it until the connection has taken them. When the wait's
 deadline passes, the :class:`Direct` may keep the wait going (it wrote a
 heartbeat itself) instead of waking the connection.
@@ -14,7 +14,7 @@ import asyncio
 import math
 from typing import Protocol
 
-from django_sse.ticker import Ticker, ticker_for
+from django_sse.delivery.ticker import Ticker, ticker_for
 
 Frame = tuple[str, int | None, bytes]  # (stream, seq or None if ephemeral, bytes)
 

@@ -21,9 +21,9 @@ from django_sse.conf import conf
 from django_sse.streams import HUBS_GROUP, group_name
 
 if TYPE_CHECKING:
-    from django_sse.hub import Hub
+    from django_sse.delivery.state import WatchHost
 
-logger = logging.getLogger("django_sse.hub")
+logger = logging.getLogger("django_sse.delivery.hub")
 
 PING_TYPE = "sse.ping"
 PING_INTERVAL = 1.0  # seconds between a hub's pings to itself
@@ -32,7 +32,7 @@ TICK_TIMEOUT = 30.0  # seconds one round may take (an unreachable Redis hangs, n
 
 
 class Keepalive:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: WatchHost) -> None:
         self.hub = hub
         self.group = "sse.hub." + secrets.token_hex(8)
         self.need_rejoin = False

@@ -15,11 +15,9 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-Message = Mapping[str, Any]
-Send = Callable[[Message], Awaitable[None]]
+from django_sse.typing import Message, Send
 
 INTERVAL = 1.0  # seconds between two looks at the pending sends, at most
 

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from channels.layers import get_channel_layer
 
 from django_sse.conf import conf
-from django_sse.hub import BATCH_TYPE, RING_TYPE
+from django_sse.delivery.hub import BATCH_TYPE, RING_TYPE
 from django_sse.streams import HUBS_GROUP, group_name
 
 logger = logging.getLogger("django_sse.publish")

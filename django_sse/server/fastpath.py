@@ -10,11 +10,11 @@ does, except that
 - the request's part (body, signals, request, middleware, view) runs in a task of
   its own, whose context goes with it; Django's own ``request_started`` and
   ``request_finished`` receivers run only if the request uses its thread
-  (``django_sse.request_thread``);
-- the middleware's hooks run on the event loop (``django_sse.inline_middleware``);
+  (``django_sse.server.request_thread``);
+- the middleware's hooks run on the event loop (``django_sse.server.inline_middleware``);
 - the stream's bytes go from the connection's generator straight to ``send``
-  (:class:`StreamResponse`), and the connection may write live frames through
-  ``send`` itself (``django_sse.directsend``); the request and response are let
+  (:class:`django_sse.http.StreamResponse`), and the connection may write live frames through
+  ``send`` itself (``django_sse.delivery.directsend``); the request and response are let
   go once the headers are sent;
 - one task waits for ``http.disconnect`` and then cancels the stream, as Django does.
 
@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -37,50 +37,24 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import RequestAborted
-from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers import asgi as django_asgi
+from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished, request_started
-from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLResolver, get_resolver, set_script_prefix, set_urlconf
 from django.utils.log import log_response
 
-from django_sse.conf import conf
-from django_sse.inline_middleware import InlineChain, NotInline, load_layers
-from django_sse.request_thread import RequestThread, only_thread_bound
+from django_sse.http import StreamResponse
+from django_sse.server import gate
+from django_sse.server.inline_middleware import InlineChain, NotInline, load_layers
+from django_sse.server.request_thread import RequestThread, only_thread_bound
+from django_sse.typing import Message, Receive, Scope, Send
 
-logger = logging.getLogger("django_sse.fastpath")
+logger = logging.getLogger("django_sse.server.fastpath")
 
-Scope = dict[str, Any]
-Message = Mapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 RESOLVED_PATHS = 512  # paths whose answer (the stream or not) is remembered
 # A stream's head: the start message, the body, and who may also write through send.
 _Head = tuple[dict[str, Any], AsyncGenerator[bytes], Callable[[Send], None] | None]
-
-
-class StreamResponse(StreamingHttpResponse):
-    """The endpoint's stream; ``events`` is its body as the view made it.
-
-    ``events`` becomes None when a middleware replaces the body (``GZipMiddleware``):
-    the fast path then sends that body Django's way. ``direct``, if given, is
-    called with the response's ``send`` once the head is out, so that the body's
-    producer may also write through it while ``events`` waits (never on Django's
-    own path, which wraps every chunk).
-    """
-
-    def __init__(
-        self,
-        events: AsyncGenerator[bytes],
-        direct: Callable[[Send], None] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(events, **kwargs)
-        self.events: AsyncGenerator[bytes] | None = events
-        self.direct = direct
-
-    def _set_streaming_content(self, value: Any) -> None:
-        self.events = None
-        super()._set_streaming_content(value)  # type: ignore[misc]
 
 
 class FastPath:
@@ -96,10 +70,10 @@ class FastPath:
 
     @classmethod
     def for_handler(cls, handler: ASGIHandler) -> FastPath | None:
-        """The fast path, or None: ``SSE_FAST_PATH`` is off, django_sse is not an
-        installed app (a project using only the pooled handler), or a middleware is
-        not inline."""
-        if not conf.SSE_FAST_PATH or not apps.is_installed("django_sse"):
+        """The fast path, or None: the gate says no (``SSE_FAST_PATH`` off, an untested
+        Django, a name of another shape), django_sse is not an installed app (a project
+        using only the pooled handler), or a middleware is not inline."""
+        if not gate.decide().fast_path or not apps.is_installed("django_sse"):
             return None
         try:
             return cls(handler)
@@ -152,7 +126,7 @@ class FastPath:
             except RequestAborted:
                 return None
             with contextlib.closing(body_file):
-                set_script_prefix(get_script_prefix(scope))
+                set_script_prefix(django_asgi.get_script_prefix(scope))
                 if thread is None:
                     await request_started.asend(sender=type(self.handler), scope=scope)
                 return await self._answer(scope, receive, send, body_file)
@@ -210,7 +184,7 @@ def _resolves_to(resolver: URLResolver, path_info: str, view: object) -> bool:
 def _path_info(scope: Scope) -> str:
     """``ASGIRequest.path_info``, from the scope alone."""
     path: str = scope["path"]
-    script_name = get_script_prefix(scope).rstrip("/")
+    script_name = django_asgi.get_script_prefix(scope).rstrip("/")
     if script_name and (path.startswith(script_name + "/") or path == script_name):
         return path[len(script_name) :]
     return path

@@ -1,7 +1,7 @@
 """The vocabulary of progress, as events: percent, weighted phases, log lines, results.
 
 Yield these from the work behind an ``EventStreamResponse``, or pass their ``data``
-to a background job's reporter (``django_sse.jobs``). The JavaScript client and the
+to a background job's reporter (``django_sse.progress.jobs``). The JavaScript client and the
 demo read exactly these fields.
 """
 

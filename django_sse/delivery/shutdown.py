@@ -23,7 +23,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-logger = logging.getLogger("django_sse.shutdown")
+logger = logging.getLogger("django_sse.delivery.shutdown")
 
 DRAIN_SECONDS = 0.5  # between ending the streams and the server's own shutdown
 GIVE_UP_SECONDS = 30.0  # after the server's handler, still alive: serve again

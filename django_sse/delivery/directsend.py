@@ -17,12 +17,11 @@ the request's own task, as every other send of the request does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from collections.abc import Awaitable, Coroutine, Generator
 from types import CoroutineType
 from typing import Any
 
-Message = Mapping[str, Any]
-Send = Callable[[Message], Awaitable[None]]
+from django_sse.typing import Send
 
 
 class DirectSend:

@@ -17,7 +17,7 @@ import logging
 import math
 import random
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from django.db import DatabaseError
@@ -25,14 +25,14 @@ from django.dispatch import Signal
 
 from django_sse import cursor as cursors
 from django_sse import signals
-from django_sse.auth import denied_streams
 from django_sse.conf import conf
-from django_sse.db import run_db
-from django_sse.directsend import DirectSend, Send
-from django_sse.hub import Hub
-from django_sse.limits import LimitExceeded
+from django_sse.delivery.db import run_db
+from django_sse.delivery.directsend import DirectSend
+from django_sse.delivery.hub import Hub
+from django_sse.delivery.limits import LimitExceeded
+from django_sse.delivery.subscription import Frame, Subscription
 from django_sse.models import read_after, read_heads
-from django_sse.subscription import Frame, Subscription
+from django_sse.typing import Send
 from django_sse.wire import (
     HEARTBEAT,
     encode_comment,
@@ -41,7 +41,7 @@ from django_sse.wire import (
     encode_retry,
 )
 
-logger = logging.getLogger("django_sse.connection")
+logger = logging.getLogger("django_sse.delivery.connection")
 
 REPLAY_BATCH = 500  # events per log query
 RESET_EVENT = "sse:reset"
@@ -67,13 +67,15 @@ class Connection:
         last_event_id: str | None,
         *,
         user: Any = None,
+        denied: Callable[[Any, list[str]], Awaitable[list[str]]] | None = None,
         owners: tuple[tuple[str, int], ...] = (),
         session: str = "",
     ) -> None:
         self.hub = hub
         self.streams = sorted(set(streams))
         self.last_event_id = last_event_id
-        self.user = user  # authorized again before each catch-up from the log
+        self.user = user  # authorized again (by ``denied``) before each catch-up from the log
+        self.denied = denied  # the streams of these ``user`` may no longer read
         self.owners = owners  # (limit key, cap) pairs
         self.session = session
         self.cursor = cursors.Cursor(self.streams, {})
@@ -269,7 +271,7 @@ class Connection:
 
     async def _check_allowed(self) -> None:
         """Before reading the log again: ``_Revoked`` if access was taken away."""
-        if self.user is not None and await denied_streams(self.user, self.streams):
+        if self.denied is not None and await self.denied(self.user, self.streams):
             raise _Revoked
 
     async def _render(self, frames: list[Frame]) -> bytes:

@@ -15,8 +15,14 @@ import atexit
 import os
 import threading
 
-from django_sse.hub import running_hub
-from django_sse.ringer import WORKER_GATHER, Ringer, all_ringers, forget_ringers, ringer_for
+from django_sse.delivery.hub import running_hub
+from django_sse.delivery.ringer import (
+    WORKER_GATHER,
+    Ringer,
+    all_ringers,
+    forget_ringers,
+    ringer_for,
+)
 
 EXIT_FLUSH = 5.0  # seconds the exiting process waits for its queued rings
 STOP_JOIN = 1.0  # seconds to wait for the loop's thread once told to stop

@@ -16,7 +16,7 @@ from typing import Any
 
 from django_sse.conf import conf
 
-logger = logging.getLogger("django_sse.backpressure")
+logger = logging.getLogger("django_sse.server.backpressure")
 
 
 def buffered_bytes(transport: Any) -> int:
@@ -38,7 +38,7 @@ def _write_through(request: Any, message: dict[str, Any]) -> bool:
     if _write_through_off:
         return False
     try:
-        from django_sse.writethrough import write_body_now
+        from django_sse.server.writethrough import write_body_now
 
         return write_body_now(request, message)
     except Exception as exc:
@@ -55,7 +55,7 @@ def bound_daphne_buffers() -> bool:
     """Patch daphne's request to abort connections over the limit (once; idempotent).
 
     The same wrapper sends body chunks straight to the socket when it can
-    (:mod:`django_sse.writethrough`); what the socket does not take is what counts.
+    (:mod:`django_sse.server.writethrough`); what the socket does not take is what counts.
     """
     try:
         from daphne.http_protocol import WebRequest
@@ -73,7 +73,11 @@ def bound_daphne_buffers() -> bool:
             return
         pending = buffered_bytes(transport)
         if pending > conf.SSE_MAX_BUFFERED_BYTES:
-            logger.warning("closed %s: %d bytes unread by the client", self.client_addr, pending)
+            logger.warning(
+                "closed %s: %d bytes unread by the client",
+                getattr(self, "client_addr", "?"),
+                pending,
+            )
             transport.abortConnection()
 
     handle_reply._django_sse_bounded = True  # type: ignore[attr-defined]

@@ -22,13 +22,19 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 from django.core.cache import close_caches
-from django.core.handlers.base import reset_urlconf
+from django.core.handlers import base as django_base
 from django.db import close_old_connections, reset_queries
 from django.dispatch import Signal
 
 # Receivers of Django's that act only on the calling thread's connections or
 # caches, or on the request's own context.
-THREAD_BOUND = frozenset({reset_queries, close_old_connections, close_caches, reset_urlconf})
+# (Looked up, not imported: a Django without one of them still starts; see the gate.)
+THREAD_BOUND = frozenset(
+    f
+    for f in (reset_queries, close_old_connections, close_caches)
+    + (getattr(django_base, "reset_urlconf", None),)
+    if f is not None
+)
 
 
 def only_thread_bound(signal: Signal, sender: type) -> bool:

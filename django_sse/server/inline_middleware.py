@@ -22,8 +22,8 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers import exception as django_exception
 from django.core.handlers.base import BaseHandler
-from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
@@ -149,7 +149,9 @@ def load_layers(paths: list[str]) -> list[Layer]:
 
 async def _exception_response(request: HttpRequest, exc: Exception) -> HttpResponseBase:
     """``convert_exception_to_response``: call it inside the ``except`` block."""
-    return await sync_to_async(response_for_exception, thread_sensitive=False)(request, exc)
+    return await sync_to_async(django_exception.response_for_exception, thread_sensitive=False)(
+        request, exc
+    )
 
 
 class InlineChain:

@@ -26,9 +26,9 @@ from channels.layers import InMemoryChannelLayer
 from django.db import connections, router
 
 if TYPE_CHECKING:
-    from django_sse.hub import Hub
+    from django_sse.delivery.state import WatchHost
 
-logger = logging.getLogger("django_sse.hub")
+logger = logging.getLogger("django_sse.delivery.hub")
 
 WATCH_INTERVAL = 0.2  # seconds between two reads of SQLite's data_version
 
@@ -49,7 +49,7 @@ def sqlite_file(layer: Any) -> str | None:
 class LogWatch:
     """Resync ``hub`` whenever another connection commits to the SQLite log."""
 
-    def __init__(self, hub: Hub, path: str) -> None:
+    def __init__(self, hub: WatchHost, path: str) -> None:
         self.hub = hub
         self.path = path
         self._db: sqlite3.Connection | None = None

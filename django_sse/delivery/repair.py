@@ -9,21 +9,18 @@ they had rung (decision 3 in docs/decisions.md).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
-from django_sse.db import run_db
+from django_sse.delivery.db import run_db
+from django_sse.delivery.state import RepairHost, StreamState
 from django_sse.models import read_after, read_heads
 from django_sse.wire import encode_event
 
-if TYPE_CHECKING:
-    from django_sse.hub import Hub, _StreamState
-
-logger = logging.getLogger("django_sse.hub")
+logger = logging.getLogger("django_sse.delivery.hub")
 
 REPAIR_BATCH = 500  # events read from the log per query
 
 
-def want(hub: Hub, state: _StreamState, seq: int) -> None:
+def want(hub: RepairHost, state: StreamState, seq: int) -> None:
     """``seq`` is committed on ``state``'s stream: deliver everything up to it."""
     state.wanted = max(state.wanted, seq)
     if not state.repairing:
@@ -31,9 +28,9 @@ def want(hub: Hub, state: _StreamState, seq: int) -> None:
         hub.spawn(_repair(hub, state))
 
 
-async def _repair(hub: Hub, state: _StreamState) -> None:
+async def _repair(hub: RepairHost, state: StreamState) -> None:
     try:
-        while hub._streams.get(state.name) is state:
+        while hub.state_of(state.name) is state:
             assert state.last is not None
             if state.last >= state.wanted:
                 break
@@ -44,7 +41,7 @@ async def _repair(hub: Hub, state: _StreamState) -> None:
                 break
             for seq, event, data in rows:
                 state.last = seq
-                hub._fan_out(state, seq, encode_event(data, event))
+                hub.fan_out(state, seq, encode_event(data, event))
             hub.counters["repaired"] += len(rows)
     except Exception:
         logger.warning("reading %s from the log failed", state.name, exc_info=True)
@@ -52,13 +49,13 @@ async def _repair(hub: Hub, state: _StreamState) -> None:
         state.repairing = False
 
 
-async def resync(hub: Hub) -> None:
+async def resync(hub: RepairHost) -> None:
     """Compare every joined stream with its head in the log; fetch what is missing."""
-    joined = [n for n, s in hub._streams.items() if s.last is not None]
+    joined = [s.name for s in hub.joined()]
     if not joined:
         return
     heads = await run_db(read_heads, joined)
     for name, head in heads.items():
-        state = hub._streams.get(name)
+        state = hub.state_of(name)
         if state is not None and state.last is not None and head > state.last:
             want(hub, state, head)

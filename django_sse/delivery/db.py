@@ -39,7 +39,7 @@ def _check_idle() -> None:
     now = time.monotonic()
     if now - getattr(_local, "used_at", now) > IDLE_CHECK:
         for conn in connections.all(initialized_only=True):
-            if conn.connection is not None and not conn.is_usable():
+            if getattr(conn, "connection", None) is not None and not conn.is_usable():
                 conn.close()
     _local.used_at = now
 
@@ -47,10 +47,11 @@ def _check_idle() -> None:
 def _tidy() -> None:
     """Keep this thread's connections for the next burst unless they are unfit."""
     for conn in connections.all(initialized_only=True):
-        if conn.connection is None:
+        # What close_old_connections() reads, with the safe answer if one is missing.
+        if getattr(conn, "connection", None) is None:
             continue
-        left_open = conn.in_atomic_block or not conn.get_autocommit()
-        if left_open or (conn.errors_occurred and not conn.is_usable()):
+        left_open = getattr(conn, "in_atomic_block", False) or not conn.get_autocommit()
+        if left_open or (getattr(conn, "errors_occurred", True) and not conn.is_usable()):
             conn.close()
         else:
             conn.errors_occurred = False
@@ -69,6 +70,22 @@ async def run_db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     loop = asyncio.get_running_loop()
     burst: Callable[[], R] = partial(_burst, fn, *args, **kwargs)
     return await loop.run_in_executor(_executor, contextvars.copy_context().run, burst)
+
+
+def run_db_now(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Call sync ``fn`` from sync code that may be running on an event loop's thread.
+
+    Outside an event loop it is a plain call. Inside one (a template rendered inline
+    by an async view), Django's ORM refuses that thread, so ``fn`` runs on one of the
+    database threads (in a copy of this context) while the caller waits: for short
+    work only, as it holds the loop meanwhile.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args, **kwargs)
+    burst: Callable[[], R] = partial(_burst, fn, *args, **kwargs)
+    return _executor.submit(contextvars.copy_context().run, burst).result()
 
 
 def close_connections() -> None:

@@ -24,17 +24,17 @@ from typing import Any
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
-from django_sse import log_watch, repair, shutdown
 from django_sse.conf import conf
-from django_sse.db import run_db
-from django_sse.keepalive import PING_TYPE, Keepalive
-from django_sse.limits import Quota
+from django_sse.delivery import log_watch, repair, shutdown
+from django_sse.delivery.db import run_db
+from django_sse.delivery.keepalive import PING_TYPE, Keepalive
+from django_sse.delivery.limits import Quota
+from django_sse.delivery.state import StreamState
+from django_sse.delivery.subscription import Subscription
 from django_sse.models import read_heads
-from django_sse.recent import RecentFrames
 from django_sse.streams import HUBS_GROUP, group_name
-from django_sse.subscription import Subscription
 
-logger = logging.getLogger("django_sse.hub")
+logger = logging.getLogger("django_sse.delivery.hub")
 
 RING_TYPE = "sse.event"
 BATCH_TYPE = "sse.events"  # many events: "frames" and "items" of (stream, seq, frame index)
@@ -45,27 +45,13 @@ LAYER_TIMEOUT = 5.0  # seconds a group_add/discard may take (an unreachable Redi
 LINGER = 30.0  # seconds a stream stays joined after its last local connection left
 
 
-class _StreamState:
-    __slots__ = ("name", "subs", "last", "wanted", "repairing", "ready", "recent", "linger")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.subs: set[Subscription] = set()
-        self.last: int | None = None  # last seq delivered; None until joined
-        self.wanted = 0  # highest seq known to be committed
-        self.repairing = False
-        self.ready: asyncio.Task[None] | None = None
-        self.recent = RecentFrames(conf.SSE_MAX_EVENTS_PER_STREAM)  # for reconnects
-        self.linger: asyncio.TimerHandle | None = None  # set while nobody reads it
-
-
 class Hub:
     def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
         self.layer = layer
         self.loop = loop
         self.channel: str | None = None
         self.counters: Counter[str] = Counter()
-        self._streams: dict[str, _StreamState] = {}
+        self._streams: dict[str, StreamState] = {}
         self._leaving: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting: asyncio.Task[None] | None = None
@@ -88,7 +74,7 @@ class Hub:
         """Register a connection; live frames queue up from the moment this returns.
 
         ``owners`` are (key, cap) pairs this connection counts against; a full one
-        raises :class:`~django_sse.limits.LimitExceeded` before anything is done.
+        raises :class:`~django_sse.delivery.limits.LimitExceeded` before anything is done.
         """
         sub = Subscription(tuple(streams), max_pending, self.quota.take(owners), session)
         if self.draining:
@@ -102,7 +88,7 @@ class Hub:
         for name in sub.streams:
             state = self._streams.get(name)
             if state is None:
-                state = self._streams[name] = _StreamState(name)
+                state = self._streams[name] = StreamState(name)
                 state.ready = self.spawn(self._join(state))
             elif state.linger is not None:
                 state.linger.cancel()
@@ -136,7 +122,7 @@ class Hub:
                 else:
                     self._retire(state)
 
-    def _retire(self, state: _StreamState) -> None:
+    def _retire(self, state: StreamState) -> None:
         state.linger = None
         if not state.subs and self._streams.get(state.name) is state:
             del self._streams[state.name]
@@ -175,7 +161,7 @@ class Hub:
 
     # Group membership -----------------------------------------------------
 
-    async def _join(self, state: _StreamState) -> None:
+    async def _join(self, state: StreamState) -> None:
         previous = self._leaving.get(state.name)
         if previous is not None:
             await asyncio.wait([previous], timeout=LAYER_TIMEOUT)
@@ -193,7 +179,7 @@ class Hub:
             raise
         state.last = state.wanted = heads[state.name]
 
-    async def _leave(self, state: _StreamState) -> None:
+    async def _leave(self, state: StreamState) -> None:
         try:
             if state.ready is not None:
                 await asyncio.wait([state.ready])
@@ -294,24 +280,30 @@ class Hub:
             if state is not None:
                 self._ring(state, seq, frames[index])
 
-    def _ring(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
+    def _ring(self, state: StreamState, seq: int | None, frame: bytes) -> None:
         if state.last is None:  # still joining: the head read after the join covers it
             return
         if seq is None:
-            self._fan_out(state, None, frame)
+            self.fan_out(state, None, frame)
         elif state.repairing or seq > state.last + 1:
             self._want(state, seq)
         elif seq == state.last + 1:
             state.last = state.wanted = seq
-            self._fan_out(state, seq, frame)
+            self.fan_out(state, seq, frame)
 
-    def _end(self, state: _StreamState, session: str) -> None:
+    def _end(self, state: StreamState, session: str) -> None:
         for sub in state.subs:
             if not session or sub.session == session:
                 sub.end("logout")
                 self.counters["ended"] += 1
 
-    def _fan_out(self, state: _StreamState, seq: int | None, frame: bytes) -> None:
+    def state_of(self, name: str) -> StreamState | None:
+        return self._streams.get(name)
+
+    def joined(self) -> list[StreamState]:
+        return [s for s in self._streams.values() if s.last is not None]
+
+    def fan_out(self, state: StreamState, seq: int | None, frame: bytes) -> None:
         if seq is not None:
             state.recent.add(seq, frame, self.loop.time())
         subs = tuple(state.subs)  # a push may write to a server, which may call back
@@ -319,9 +311,9 @@ class Hub:
             sub.push(state.name, seq, frame)
         self.counters["deliveries"] += len(subs)
 
-    # Repair from the log (django_sse.repair) ----------------------------
+    # Repair from the log (django_sse.delivery.repair) ----------------------------
 
-    def _want(self, state: _StreamState, seq: int) -> None:
+    def _want(self, state: StreamState, seq: int) -> None:
         repair.want(self, state, seq)
 
     async def resync(self) -> None:

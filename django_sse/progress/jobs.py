@@ -16,7 +16,7 @@ task-queue worker::
 Each update goes to the owner's user stream as an ephemeral ``job`` event, so ticks
 are never stored one by one; the ``Job`` row keeps the latest state (saved at most
 every ``SAVE_INTERVAL``), which a page reloaded mid-job reads at once from
-``django_sse:job``. The final state is a persistent event: a page that was away
+``django_sse_progress:job``. The final state is a persistent event: a page that was away
 when the job ended still gets it, exactly once, from the log.
 """
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 from uuid import UUID
@@ -32,12 +33,13 @@ from uuid import UUID
 from django.utils import timezone
 
 from django_sse.http import GENERIC_ERROR, EventStreamError, ServerSentEvent
-from django_sse.models import Job
+from django_sse.progress.models import Job
 from django_sse.publish import send_to_user
 
-logger = logging.getLogger("django_sse.jobs")
+logger = logging.getLogger("django_sse.progress.jobs")
 
 JOB_EVENT = "job"
+JOB_ABANDONED_AFTER = timedelta(hours=6)  # a running job silent this long has died
 SAVE_INTERVAL = 0.5  # seconds between saves of a running job's state
 CANCEL_CHECK_INTERVAL = 0.5  # seconds between reads of the cancel flag
 
@@ -137,3 +139,20 @@ def request_cancel(job_id: UUID | str, user: Any) -> bool:
     """Ask a running job of ``user`` to stop; False if there is none."""
     running = Job.objects.filter(pk=job_id, owner_id=user.pk, status=Job.RUNNING)
     return bool(running.update(cancel_requested=True))
+
+
+def fail_abandoned_jobs(sender: object = None, **kwargs: Any) -> int:
+    """A job whose process died would say "running" forever: mark it failed.
+
+    Connected to ``django_sse.signals.log_pruned``, so ``manage.py sse_prune`` runs it.
+    """
+    silent = Job.objects.filter(
+        status=Job.RUNNING, updated__lt=timezone.now() - JOB_ABANDONED_AFTER
+    )
+    failed = 0
+    for job in silent:
+        job.status = Job.FAILED
+        job.state = {**job.state, "error": "The job stopped answering."}
+        job.save(update_fields=["status", "state"])
+        failed += 1
+    return failed

@@ -8,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from django_sse.jobs import request_cancel
-from django_sse.models import Job
+from django_sse.progress.jobs import request_cancel
+from django_sse.progress.models import Job
 
 
 @require_GET
