@@ -18,7 +18,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 PYTHON_OLDEST ?= $(shell for p in $$(command -v python3.11) $$(ls -d $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | sort -rV); do \
 	  "$$p" -c '' >/dev/null 2>&1 && echo "$$p" && exit 0; done)
 
-.PHONY: demo test test-oldest test-matrix lint pytest bench clean chromium
+.PHONY: demo test test-oldest test-newest test-matrix lint pytest bench clean chromium
 
 $(BIN)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 found; pass PYTHON=..." >&2; exit 1; }
@@ -60,15 +60,34 @@ $(OLDEST_BIN)/.installed: requirements-dev.txt pyproject.toml
 	$(OLDEST_BIN)/python -m pip install --quiet "Django>=5.2,<5.3" -r requirements-dev.txt
 	touch $@
 
-# The same suite on Django 5.2 LTS + Python 3.11 (the chaos test runs once, in `test`).
+# The same suite on Django 5.2 LTS + Python 3.11 (the chaos test runs once, in `test`),
+# with the servers of the end-to-end tests on Django's own request path and daphne's own
+# writes (SSE_TEST_ACCELERATIONS=off; the in-process fast-path tests and the gate's
+# end-to-end tests still run accelerated): `test` runs them accelerated.
 test-oldest: $(OLDEST_BIN)/.installed chromium
 	$(OLDEST_BIN)/mypy
-	$(OLDEST_BIN)/python -m pytest -m "not chaos" -p no:cacheprovider $(PYTEST_ARGS)
+	SSE_TEST_ACCELERATIONS=off $(OLDEST_BIN)/python -m pytest -m "not chaos" -p no:cacheprovider $(PYTEST_ARGS)
 
-test-matrix: test test-oldest
+# The newest releases of Django, daphne, Twisted and channels, whatever the suite has
+# run on: an incompatible release must show as a gate decision, never as a crash.
+NEWEST_VENV := .venv-newest
+NEWEST_BIN := $(NEWEST_VENV)/bin
+NEWEST_TESTS := tests/test_gate.py tests/test_gate_e2e.py tests/test_endpoint.py tests/test_slow_consumer.py
+
+test-newest: chromium
+	test -x $(NEWEST_BIN)/python || $(PYTHON) -m venv $(NEWEST_VENV)
+	$(NEWEST_BIN)/python -m pip install --quiet --upgrade pip
+	$(NEWEST_BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(NEWEST_BIN)/python -m pip install --quiet --upgrade Django daphne Twisted channels channels-redis asgiref
+	DJANGO_SETTINGS_MODULE=tests.settings $(NEWEST_BIN)/python -c 'import django; django.setup(); \
+	  from django_sse.server import gate; d = gate.decide(); \
+	  print("gate on the newest releases:", sorted(d.on), list(d.reasons))'
+	$(NEWEST_BIN)/python -m pytest -p no:cacheprovider $(NEWEST_TESTS) $(PYTEST_ARGS)
+
+test-matrix: test test-oldest test-newest
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/first_number.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*
+	rm -rf $(VENV) $(OLDEST_VENV) $(NEWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*

@@ -25,6 +25,13 @@ from tests.services import (
 ServerFactory = Callable[..., Server]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that starts a real server is end-to-end (``-m e2e``), whatever its file."""
+    for item in items:
+        if "start_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def sqlite_backend() -> Iterator[Backend]:
     with tempfile.TemporaryDirectory(prefix="django-sse-e2e-") as folder:

@@ -40,6 +40,7 @@ async def test_a_stalled_subscriber_is_dropped_and_others_get_everything(
     server = start_server(
         sqlite_backend,
         kind,
+        SSE_FAST_PATH=True,  # daphne's bound is an acceleration (off: daphne buffers on)
         SSE_MAX_BUFFERED_BYTES=262144,
         SSE_SEND_TIMEOUT=2.0,
         SSE_MAX_PENDING=50,

@@ -2,7 +2,8 @@
 
 Chosen by environment variables so one module serves every combination:
 ``SSE_TEST_DB`` (``sqlite:<path>`` or ``postgres:<database>``), ``SSE_TEST_LAYER``
-(``memory`` or ``redis:<prefix>``) and ``SSE_TEST_OVERRIDES`` (JSON of settings).
+(``memory`` or ``redis:<prefix>``), ``SSE_TEST_OVERRIDES`` (JSON of settings) and
+``SSE_TEST_ACCELERATIONS`` (``off``: no server accelerations).
 """
 
 from __future__ import annotations
@@ -68,5 +69,10 @@ else:
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }
+
+# SSE_TEST_ACCELERATIONS=off: the servers run on Django's own request path and
+# daphne's own writes (`make test-plain`); a test's own overrides still win.
+if os.environ.get("SSE_TEST_ACCELERATIONS") == "off":
+    SSE_FAST_PATH = False
 
 globals().update(json.loads(os.environ.get("SSE_TEST_OVERRIDES", "{}")))
