@@ -6,8 +6,9 @@ use, so ``import django_sse`` works before settings are configured.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from django_sse.exports import lookup
 
 if TYPE_CHECKING:
     from django_sse.bulk import apublish_many, asend_to_users, publish_many, send_to_users
@@ -55,8 +56,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is not None:
-        module = importlib.import_module(f"django_sse.{home}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'django_sse' has no attribute {name!r}")
+    return lookup(__name__, _HOMES, name)

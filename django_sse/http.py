@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpResponseBase, StreamingHttpResponse
 
 from django_sse.conf import conf
+from django_sse.typing import Send
 from django_sse.wire import HEARTBEAT, encode_comment, encode_data, encode_event, encode_retry
 
 logger = logging.getLogger("django_sse.http")
@@ -75,7 +76,7 @@ class StreamResponse(StreamingHttpResponse):
     def __init__(
         self,
         events: AsyncGenerator[bytes],
-        direct: Callable[[Callable[[Any], Awaitable[None]]], None] | None = None,
+        direct: Callable[[Send], None] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("content_type", CONTENT_TYPE)

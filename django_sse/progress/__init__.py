@@ -11,8 +11,9 @@ Importing this package loads nothing: the names below are looked up on first use
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from django_sse.exports import lookup
 
 if TYPE_CHECKING:
     from django_sse.progress.jobs import JobReporter, request_cancel, start_job
@@ -41,7 +42,4 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is not None:
-        return getattr(importlib.import_module(f"django_sse.progress.{home}"), name)
-    raise AttributeError(f"module 'django_sse.progress' has no attribute {name!r}")
+    return lookup(__name__, _HOMES, name)

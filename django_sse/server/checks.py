@@ -108,9 +108,6 @@ def check_asgi_application(app_configs: Sequence[Any] | None, **kwargs: Any) -> 
 
 
 def check_gate(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
-    if not conf.SSE_FAST_PATH:
-        return []
-    reasons = [r for r in gate.decide().reasons if "daphne is not installed" not in r]
     return [
         CheckWarning(
             f"django-sse's server acceleration is off: {reason}. Streams and pages work "
@@ -119,7 +116,7 @@ def check_gate(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMe
             "gate), or set SSE_FAST_PATH = False to run without accelerations on purpose.",
             id="django_sse.W030",
         )
-        for reason in reasons
+        for reason in gate.decide().surprises
     ]
 
 

@@ -43,6 +43,9 @@ TESTED: dict[str, frozenset[tuple[int, int]]] = {
     "Twisted": frozenset({(26, 10)}),
 }
 NEEDS = {FAST_PATH: ("Django",), DAPHNE: ("daphne", "Twisted")}
+BY_SETTING = "SSE_FAST_PATH is False"
+NOT_INSTALLED = " is not installed"
+DAPHNE_ABSENT = "daphne" + NOT_INSTALLED  # uvicorn: nothing to accelerate, nothing to say
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,11 @@ class Decision:
     def daphne(self) -> bool:
         return DAPHNE in self.on
 
+    @property
+    def surprises(self) -> list[str]:
+        """The reasons worth telling an operator (not a setting, not daphne absent)."""
+        return [r for r in self.reasons if r != BY_SETTING and not r.endswith(DAPHNE_ABSENT)]
+
 
 def _series(library: str) -> tuple[int, int] | None:
     try:
@@ -228,7 +236,7 @@ def _series(library: str) -> tuple[int, int] | None:
 def _version_problem(library: str) -> str | None:
     series = _series(library)
     if series is None:
-        return f"{library} is not installed"
+        return f"{library}{NOT_INSTALLED}"
     if series not in TESTED[library]:
         tested = ", ".join(f"{a}.{b}" for a, b in sorted(TESTED[library]))
         return f"{library} {importlib.metadata.version(library)} is untested (tested: {tested})"
@@ -288,7 +296,7 @@ def probe(acceleration: str) -> list[str]:
 def decide() -> Decision:
     """The decision for this process (computed once; no side effects)."""
     if not conf.SSE_FAST_PATH:
-        return Decision(frozenset(), ("SSE_FAST_PATH is False",))
+        return Decision(frozenset(), (BY_SETTING,))
     on, reasons = set(), []
     for acceleration in NEEDS:
         problems = probe(acceleration)
@@ -301,8 +309,7 @@ def decide() -> Decision:
 
 def announce(decision: Decision) -> None:
     """Say once in the log what is off and why (not when a setting asked for it)."""
-    unexpected = [r for r in decision.reasons if "daphne is not installed" not in r]
-    if conf.SSE_FAST_PATH and unexpected:
+    if unexpected := decision.surprises:
         logger.warning(
             "django-sse runs without some server accelerations (Django's own request path "
             "or daphne's own writes; correct, slower): %s",
