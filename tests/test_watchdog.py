@@ -48,10 +48,12 @@ async def test_sends_that_complete_are_never_cancelled() -> None:
 async def test_the_timer_stops_when_no_send_is_pending() -> None:
     watchdog = Watchdog(0.1)
     sends = [watchdog.watch(slow) for _ in range(100)]
-    await asyncio.gather(*[s({"type": "http.response.body"}) for s in sends])
+    writes = [asyncio.ensure_future(s({"type": "http.response.body"})) for s in sends]
     pending = sends[0].pending
     assert all(s.pending is pending for s in sends)  # one per loop, not per request
-    assert pending.armed
+    await eventually(lambda: bool(pending.sends))
+    assert pending.armed  # looked at while sends are pending (however late the loop runs)
+    await asyncio.gather(*writes)
     await eventually(lambda: not pending.armed)
 
 
