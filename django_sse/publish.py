@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import connections, router, transaction
+from django.db import DatabaseError, router, transaction
 
 from django_sse import models, store
 from django_sse.delivery.hub import CLOSE_TYPE
@@ -56,14 +57,13 @@ def queue(items: Sequence[Item]) -> None:
 
 def queue_on_commit(items: Sequence[Item]) -> None:
     """:func:`queue` once the transaction the log was written in commits (at once outside
-    ``atomic()``: an ephemeral event never needs a database connection)."""
-    using = router.db_for_write(models.Event)
-    # What on_commit itself reads; without it (a backend of another shape) on_commit
-    # decides, at the cost of opening a connection.
-    if not getattr(connections[using], "in_atomic_block", True):
+    ``atomic()``, as ``on_commit`` does)."""
+    try:
+        transaction.on_commit(partial(queue, items), using=router.db_for_write(models.Event))
+    except DatabaseError:
+        # No connection to the database, so no transaction to wait for: an ephemeral
+        # event needs none. (Or autocommit is off outside atomic(): nothing commits it.)
         queue(items)
-        return
-    transaction.on_commit(lambda: queue(items), using=using)
 
 
 def check_sync_context() -> None:
@@ -114,20 +114,36 @@ async def _apublish(
 def send_to_user(
     user_or_pk: object, data: object, *, event: str = "message", persist: bool = True
 ) -> int | None:
-    """Send to every connection of one user; return the event's seq (None if not persisted)."""
+    """Send to every connection of one user; return the event's seq (None if not persisted).
+
+    ``user_or_pk`` is a user or its primary key. ``data`` is a ``str`` (sent as is) or
+    anything ``DjangoJSONEncoder`` encodes (sent as JSON). ``persist=False`` makes the
+    event live only: not stored, never replayed. Inside ``atomic()`` it is sent when the
+    transaction commits, and never if it rolls back.
+
+    Raises :class:`django_sse.UnknownUser` (a ``ValueError``) for a user that does not
+    exist or is anonymous, ``TypeError`` for data that cannot be encoded, ``ValueError``
+    for an event name with CR, LF or NUL, in the reserved ``sse:`` namespace, or an event
+    larger than ``SSE_MAX_EVENT_SIZE``; nothing is stored then. Inside an event loop it
+    raises ``SynchronousOnlyOperation``: await :func:`asend_to_user` there.
+    """
     pk, unchecked = user_pk(user_or_pk)
     return _publish(user_stream(pk), data, event, persist, pk if unchecked else None)
 
 
 def broadcast(data: object, *, event: str = "message", persist: bool = True) -> int | None:
-    """Send to every connection of the endpoint."""
+    """Send to every connection of the endpoint; return the event's seq (None if not
+    persisted). ``data``, ``event`` and ``persist`` and what is refused: as
+    :func:`send_to_user`."""
     return _publish(BROADCAST, data, event, persist)
 
 
 def send_to_stream(
     name: str, data: object, *, event: str = "message", persist: bool = True
 ) -> int | None:
-    """Send to the connections following topic ``name`` (``?topic=name``)."""
+    """Send to the connections following topic ``name`` (``?topic=name``); return the
+    event's seq (None if not persisted). ``ValueError`` for a name that is not 1-80
+    characters of ``A-Za-z0-9._-``; the rest as :func:`send_to_user`."""
     return _publish(topic_stream(name), data, event, persist)
 
 

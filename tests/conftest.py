@@ -26,10 +26,14 @@ ServerFactory = Callable[..., Server]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that starts a real server is end-to-end (``-m e2e``), whatever its file."""
+    """A test that starts a real server is end-to-end (``-m e2e``), one that drives
+    Chromium is a browser test (``-m browser``), whatever its file."""
     for item in items:
-        if "start_server" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "start_server" in fixtures:
             item.add_marker(pytest.mark.e2e)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -182,6 +182,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.ignored_signals: tuple[int, ...] = ()  # as a shell's `&` ignores SIGINT
+        # one fresh log per server, kept across its restarts: a port reused by an earlier
+        # run (or an earlier test) must not lend its old tracebacks to this one
+        tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+        self._log = tmp / f"django-sse-server-{self.port}-{uuid.uuid4().hex[:8]}.log"
+        self._log.write_bytes(b"")
 
     def command(self) -> list[str]:
         app = "tests.server.asgi:application"
@@ -219,7 +224,7 @@ class Server:
             signal.signal(signum, signal.SIG_IGN)  # kept across exec, as a shell does
 
     def log_path(self) -> Path:
-        return Path(os.environ.get("TMPDIR", "/tmp")) / f"django-sse-server-{self.port}.log"
+        return self._log
 
     def _ready(self) -> bool:
         assert self.process is not None

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 from django.db import OperationalError, connection, transaction
-from django.db.backends.sqlite3.base import DatabaseWrapper
 
 from django_sse.delivery import db
 from django_sse.delivery.db import close_connections, run_db
@@ -49,19 +48,26 @@ def _fail() -> None:
     raise OperationalError("the database went away")
 
 
-async def test_errors_reach_the_caller_and_a_usable_connection_is_kept() -> None:
+async def test_errors_reach_the_caller_and_the_next_burst_works() -> None:
     with pytest.raises(OperationalError, match="went away"):
         await run_db(_fail)
     assert await run_db(lambda: 1) == 1
 
 
-async def test_an_idle_connection_that_died_is_closed_before_use(
+async def test_a_burst_after_a_long_idle_starts_on_a_new_connection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(db, "IDLE_CHECK", -1.0)  # every burst counts as after a long idle
-    monkeypatch.setattr(DatabaseWrapper, "is_usable", lambda self: False)
     raws = [(await run_db(_raw))[1] for _ in range(2 * db.DB_THREADS)]
     assert len({id(raw) for raw in raws}) == len(raws)  # a new connection every time
+
+
+async def test_a_database_error_closes_the_threads_connections() -> None:
+    close_connections()
+    for _ in range(db.DB_THREADS):  # every thread: whichever runs the check must be clean
+        with pytest.raises(OperationalError):
+            await run_db(_fail)
+    assert not any([await run_db(_is_open) for _ in range(db.DB_THREADS)])
 
 
 async def test_close_connections_closes_every_thread() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 from django.test import override_settings
 
 import django_sse
@@ -94,6 +94,23 @@ def test_an_ephemeral_event_inside_atomic_waits_for_the_commit(layer: RecordingL
         django_sse.broadcast("gone", persist=False)
         raise RuntimeError
     assert len(layer.sent) == 1  # a rolled-back transaction told nobody
+
+
+def test_an_ephemeral_event_needs_no_database(
+    layer: RecordingLayer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = connections["default"]
+    conn.close()
+
+    def refuse(*args: object) -> None:
+        raise conn.Database.OperationalError("the database is down")  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(conn, "get_new_connection", refuse)
+    assert django_sse.broadcast("typing", persist=False) is None
+    assert len(layer.sent) == 1
+    with pytest.raises(OperationalError, match="down"):
+        django_sse.broadcast("kept")  # a persistent one needs the log: it says so
+    assert len(layer.sent) == 1
 
 
 def test_dead_layer_keeps_persistent_events_and_logs(

@@ -5,9 +5,11 @@ waits. Each burst (a head read, a replay, a sync ``SSE_AUTHORIZE`` hook) runs
 on one of ``DB_THREADS`` threads, and each of them keeps its connection from
 one burst to the next: a process holds at most ``DB_THREADS`` connections for
 its streams, however many are open, and a reconnect storm does not open and
-close one per query. A connection is closed after an error that made it
-unusable, when a burst leaves a transaction open, or when it has been idle for
-``IDLE_CHECK`` seconds and no longer answers (the database restarted).
+close one per query. A thread's connections are closed after a burst that
+raised a database error or left a transaction open, and before a burst that
+follows ``IDLE_CHECK`` seconds of idle (the database may have restarted). Only
+Django's documented API decides this (``transaction.get_autocommit``,
+``close()``), never the connection wrapper's attributes.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from functools import partial
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections, transaction
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,35 +36,37 @@ _executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="djang
 _local = threading.local()
 
 
+def _close_all() -> None:
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+
+
 def _check_idle() -> None:
-    """Close this thread's connections that died while idle (the server restarted)."""
+    """Start afresh after a long idle: the database may have restarted meanwhile."""
     now = time.monotonic()
     if now - getattr(_local, "used_at", now) > IDLE_CHECK:
-        for conn in connections.all(initialized_only=True):
-            if getattr(conn, "connection", None) is not None and not conn.is_usable():
-                conn.close()
+        _close_all()
     _local.used_at = now
 
 
-def _tidy() -> None:
-    """Keep this thread's connections for the next burst unless they are unfit."""
-    for conn in connections.all(initialized_only=True):
-        # What close_old_connections() reads, with the safe answer if one is missing.
-        if getattr(conn, "connection", None) is None:
-            continue
-        left_open = getattr(conn, "in_atomic_block", False) or not conn.get_autocommit()
-        if left_open or (getattr(conn, "errors_occurred", True) and not conn.is_usable()):
-            conn.close()
-        else:
-            conn.errors_occurred = False
+def _in_autocommit(alias: str) -> bool:
+    try:
+        return transaction.get_autocommit(using=alias)
+    except DatabaseError:  # it cannot even connect: nothing worth keeping
+        return False
 
 
 def _burst(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     _check_idle()
     try:
-        return fn(*args, **kwargs)
-    finally:
-        _tidy()
+        result = fn(*args, **kwargs)
+    except DatabaseError:
+        _close_all()  # the error may have left a connection unusable
+        raise
+    for conn in connections.all(initialized_only=True):
+        if not _in_autocommit(conn.alias):  # a transaction left open
+            conn.close()
+    return result
 
 
 async def run_db(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
