@@ -18,7 +18,7 @@ OLDEST_BIN := $(OLDEST_VENV)/bin
 PYTHON_OLDEST ?= $(shell for p in $$(command -v python3.11) $$(ls -d $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | sort -rV); do \
 	  "$$p" -c '' >/dev/null 2>&1 && echo "$$p" && exit 0; done)
 
-.PHONY: demo test test-oldest test-newest test-matrix lint pytest bench clean chromium
+.PHONY: demo test test-oldest test-newest test-matrix lint docs package pytest bench clean chromium
 
 $(BIN)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No Python >= 3.11 found; pass PYTHON=..." >&2; exit 1; }
@@ -51,7 +51,19 @@ chromium:
 pytest: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
-test: lint pytest
+# The documentation site, warnings as errors: a broken link between pages, to a heading
+# or to a Python name fails (external links are not fetched: the build is offline).
+docs: $(BIN)/.installed
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# The sdist and wheel a release would upload, checked as PyPI would; tests/test_package.py
+# installs the wheel into a fresh virtualenv and runs the README's quickstart against it.
+package: $(BIN)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist . >/dev/null 2>&1 || $(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+test: lint docs package pytest
 
 $(OLDEST_BIN)/.installed: requirements-dev.txt pyproject.toml
 	@test -n "$(PYTHON_OLDEST)" || { echo "No Python 3.11 found; pass PYTHON_OLDEST=..." >&2; exit 1; }
@@ -93,4 +105,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/first_number.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) $(NEWEST_VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*
+	rm -rf $(VENV) $(OLDEST_VENV) $(NEWEST_VENV) dist docs/_build .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*

@@ -6,9 +6,15 @@ use, so ``import django_sse`` works before settings are configured.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from django_sse.exports import lookup
+
+try:
+    __version__ = version("django-sse-events")
+except PackageNotFoundError:  # a checkout on sys.path, not installed
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from django_sse.bulk import apublish_many, asend_to_users, publish_many, send_to_users
