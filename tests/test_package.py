@@ -23,6 +23,7 @@ from tests.services import ROOT, free_port, port_open, wait_until
 
 pytestmark = pytest.mark.e2e
 
+
 def smoke_python() -> str:
     """Python 3.12 where there is one (another Python than the other jobs'), else this one."""
     home = Path.home() / ".pyenv" / "versions"
