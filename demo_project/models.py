@@ -83,6 +83,11 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return f"import {self.pk}: {self.status}, {self.imported} of {self.total}"
 
+    def as_event(self) -> dict[str, Any]:
+        """What the page's "Recent runs" shows of the run (the `import_run` event)."""
+        fields = ("id", "status", "imported", "failed", "total")
+        return {name: getattr(self, name) for name in fields}
+
 
 def notify(sender: Any, recipient: Any, text: str) -> Notification:
     """Store a notification and send it to every open tab of ``recipient``."""

@@ -9,8 +9,9 @@ import threading
 from functools import cache
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -22,6 +23,11 @@ from django_sse.progress.jobs import start_job
 from django_sse.progress.models import Job
 
 EXPORT_JOB = "export"  # the name of the demo's background jobs
+
+
+def celery_enabled() -> bool:
+    """Exports run on Celery when the settings name a broker (demo_project/celery.py)."""
+    return bool(getattr(settings, "CELERY_BROKER_URL", ""))
 
 
 @login_required
@@ -57,13 +63,19 @@ def jobs(request: HttpRequest) -> HttpResponse:
     """The user's recent export jobs; a POST starts one in a thread and opens its page."""
     if request.method == "POST":
         job = start_job(request.user, EXPORT_JOB, total=work.EXPORT_STEPS, message="Starting")
-        name = f"demo-export-{job.id}"
-        threading.Thread(
-            target=work.export_records, args=(str(job.id),), name=name, daemon=True
-        ).start()
+        if celery_enabled():
+            from demo_project.celery import app
+
+            app.send_task("demo_project.tasks.export_records", args=[str(job.id)])
+        else:
+            name = f"demo-export-{job.id}"
+            threading.Thread(
+                target=work.export_records, args=(str(job.id),), name=name, daemon=True
+            ).start()
         return redirect("export_job", job.id)
     recent = Job.objects.filter(owner_id=request.user.pk, name=EXPORT_JOB).order_by("-created")
-    return render_page(request, "progress/jobs.html", jobs=recent[:5])
+    runner = "a Celery worker" if celery_enabled() else "a thread of the server"
+    return render_page(request, "progress/jobs.html", jobs=recent[:5], runner=runner)
 
 
 @login_required
@@ -71,6 +83,8 @@ def export_job(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """One job's page. Its state is read by the template, after ``{% sse_script %}``
     took its cursor: a job ending in between is then replayed, not missed."""
     found = Job.objects.filter(pk=job_id, owner_id=request.user.pk, name=EXPORT_JOB)
-    if not found.exists():
-        raise Http404("No such job.")
+    if not found.exists():  # or someone else's: the same answer, a page of the demo's own
+        page = render_page(request, "progress/no_job.html")
+        page.status_code = 404
+        return page
     return render_page(request, "progress/job.html", job_id=job_id, job=cache(found.get))

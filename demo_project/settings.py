@@ -89,6 +89,24 @@ else:
         "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
     }
 
+# The "Job" page runs its exports on Celery when a broker is set (demo_project/celery.py),
+# in a thread of the server otherwise. A worker's progress events are ephemeral: they
+# reach the server's streams through a shared channel layer, so set REDIS_URL too.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "demo")
+
+# One console handler, on the root logger: daphne's lines and Django's share it. Django's
+# default adds its own to the "django" logger while DEBUG is on, which printed every 4xx
+# twice next to daphne's.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+}
+
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

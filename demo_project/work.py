@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import F
 
-from demo_project.models import ImportRun
+from demo_project.models import ImportRun, notify
+from django_sse import asend_to_user
 from django_sse.http import ServerSentEvent
 from django_sse.progress import BatchResult, JobReporter, Phases, log, progress
 
@@ -40,6 +41,7 @@ async def import_items(run_id: int, total: int = BATCH_SIZE) -> AsyncIterator[Se
     tally = BatchResult()
     outcome = ImportRun.CANCELLED  # unless the loop gets to the end, or raises
     try:
+        yield ServerSentEvent({"id": run_id}, event="run")  # which row of "Recent runs" is this
         yield log(f"Importing {total} items")
         for number in range(1, total + 1):
             await asyncio.sleep(step_delay())
@@ -57,8 +59,12 @@ async def import_items(run_id: int, total: int = BATCH_SIZE) -> AsyncIterator[Se
         outcome = ImportRun.FAILED
         raise
     finally:
-        # Also when cancelled: awaiting here is allowed, only yielding is not.
+        # Also when cancelled: awaiting here is allowed, only yielding is not. The owner's
+        # pages hear how the run ended, with the counts the work recorded: a page that
+        # cancelled shows those, not the last tick it happened to receive.
         await runs.aupdate(status=outcome)
+        run = await runs.select_related("owner").aget()
+        await asend_to_user(run.owner, run.as_event(), event="import_run")
 
 
 async def build_report() -> AsyncIterator[ServerSentEvent]:
@@ -73,14 +79,18 @@ async def build_report() -> AsyncIterator[ServerSentEvent]:
 
 
 def export_records(job_id: str, total: int = EXPORT_STEPS) -> None:
-    """A background job (run it in a thread): write ``total`` records, or stop when cancelled."""
+    """A background job (in a thread, or a Celery task): write ``total`` records, or stop
+    when cancelled; the owner gets a notification when it is done."""
     try:
         with JobReporter.resume(job_id) as job:
             for record in range(1, total + 1):
                 if job.cancelled:
+                    job.update(message=f"Cancelled after {record - 1} of {total} records")
                     return  # the reporter ends the job as "cancelled"
                 time.sleep(step_delay())
                 job.report(progress(record, total, f"Exported record {record} of {total}"))
             job.finish(message=f"Exported {total} records")
+        owner = job.job.owner
+        notify(owner, owner, f"Your export of {total} records is ready.")
     finally:
         connections.close_all()  # this thread's own: nothing else will close them

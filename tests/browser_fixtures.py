@@ -145,9 +145,19 @@ def demo_server_fixture(demo_backend: DemoBackend) -> Iterator[DemoServer]:
     server.stop()
 
 
-def log_in(new_context: Any, server: DemoServer, username: str, init_script: str = "") -> Any:
+DESKTOP = {"width": 1000, "height": 720}
+PHONE = {"width": 400, "height": 800}
+
+
+def log_in(
+    new_context: Any,
+    server: DemoServer,
+    username: str,
+    init_script: str = "",
+    viewport: dict[str, int] = DESKTOP,
+) -> Any:
     """A page of its own browser context, logged in to the demo, its stream open."""
-    context = new_context(base_url=server.url, viewport={"width": 1000, "height": 720})
+    context = new_context(base_url=server.url, viewport=viewport)
     if init_script:
         context.add_init_script(script=init_script)
     page = context.new_page()

@@ -53,7 +53,6 @@ def test_a_card_rendered_by_the_server_is_swapped_into_its_recipients_page(
 ) -> None:
     alice = open_htmx_page(new_context, demo_server, "alice")
     bob = open_htmx_page(new_context, demo_server, "bob")
-    assert bob.evaluate("htmx.createEventSource === djangoSSE.createEventSource")
 
     send_card(alice, "bob", "Lunch at noon?")
     send_card(alice, "bob", ATTACK)  # the card's template escapes it: text, not an element
@@ -67,6 +66,23 @@ def test_a_card_rendered_by_the_server_is_swapped_into_its_recipients_page(
     expect(alice.locator("#cards li span")).to_have_text(["Note to self"])
     expect(bob.locator("#cards li")).to_have_count(2)
     screenshot(bob, "htmx")
+
+
+def test_the_htmx_page_shows_notifications_and_says_what_the_server_refused(
+    demo_server: DemoServer, new_context: Any
+) -> None:
+    alice = open_htmx_page(new_context, demo_server, "alice")
+    bob = log_in(new_context, demo_server, "bob")  # on the notifications page
+    bob.get_by_label("Message").fill("Seen my card?")
+    bob.get_by_role("button", name="Send").click()
+    expect(alice.locator(".toast")).to_have_text(["bobSeen my card?"])  # by the extension's stream
+    expect(alice.locator("#unread")).to_have_text("1")
+
+    alice.get_by_label("Card text").fill("   ")  # passes `required`, blank to the server
+    alice.get_by_role("button", name="Send card").click()
+    expect(alice.get_by_role("alert")).to_have_text("Choose someone and write a message.")
+    send_card(alice, "bob", "Now with words")
+    expect(alice.get_by_role("alert")).to_be_hidden()
 
 
 def test_a_card_sent_while_the_server_was_down_is_swapped_in_once_after_the_restart(

@@ -88,7 +88,6 @@ def test_cancel_stops_the_batch_import_on_the_server(
 
     batch = page.locator("#batch")
     expect(batch).to_have_attribute("data-status", "cancelled")
-    expect(batch.locator("[data-message]")).to_have_text("Cancelled: the server stopped the work.")
     shown = percent(page, "#batch") / 2  # items, of 50, the page saw processed
     # The work's `finally` records how it ended, once the abort reached the server.
     [(status, imported, failed)] = wait_until(
@@ -97,10 +96,17 @@ def test_cancel_stops_the_batch_import_on_the_server(
     assert status == "cancelled"
     assert shown <= imported + failed < 50  # stopped mid-way: no item after the abort
 
-    page.reload()
+    # The panel and "Recent runs" show what the server recorded, live, not the last tick.
+    expect(batch.locator("[data-succeeded]")).to_have_text(str(imported))
+    expect(batch.locator("[data-failed]")).to_have_text(str(failed))
+    expect(batch.locator("[data-message]")).to_have_text(
+        f"Cancelled: the server stopped after {imported + failed} of 50 items."
+    )
     run = page.locator("tr[data-run] td")
-    expect(run).to_have_text(["#1", "cancelled", f"{imported} of 50", str(failed), "0 minutes ago"])
+    expect(run).to_have_text(["#1", "cancelled", f"{imported} of 50", str(failed), "just now"])
     screenshot(page, "progress-batch-cancelled")
+    page.reload()
+    expect(run).to_have_text(["#1", "cancelled", f"{imported} of 50", str(failed), "0 minutes ago"])
 
 
 def test_phased_report_moves_through_its_weighted_phases(
@@ -191,3 +197,26 @@ def test_cancel_stops_a_background_job(
     [end] = page.evaluate("jobEvents.filter((state) => state.status !== 'running')")
     assert (end["status"], end["current"]) == ("cancelled", current)
     assert percent(page, "#job") == end["percent"]
+    expect(page.locator("#job [data-message]")).to_have_text(
+        f"Cancelled after {current} of 100 records"
+    )
+
+
+def test_the_job_list_follows_jobs_live_and_a_job_of_someone_else_is_not_found(
+    demo_server: DemoServer, new_context: Any
+) -> None:
+    alice = log_in(new_context, demo_server, "alice")
+    open_demo(alice, "Job")
+    watcher = alice.context.new_page()  # a second tab on the list
+    watcher.goto("/progress/jobs/")
+    state_is(watcher, "open")
+    alice.get_by_role("button", name="Start an export").click()
+    job_id = str(alice.locator("#job").get_attribute("data-job"))
+    listed = watcher.locator(f'li[data-job-id="{job_id}"]')
+    expect(listed.locator(".pill")).to_have_text("running")
+    expect(listed).to_have_text(re.compile(r"^Export of [\d:]+\s+succeeded 100%$"))
+
+    bob = log_in(new_context, demo_server, "bob")
+    answer = bob.goto(f"/progress/jobs/{job_id}/")
+    assert answer is not None and answer.status == 404
+    expect(bob.get_by_role("heading", name="No such job")).to_be_visible()

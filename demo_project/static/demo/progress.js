@@ -44,6 +44,7 @@
     const log = panel.querySelector('[data-log]');
     let controller = null;
     let failed = 0;
+    let run = null; // this panel's run, as the server numbered it
 
     function showTally(succeeded, failures) {
       setText(panel, '[data-succeeded]', String(succeeded));
@@ -62,6 +63,9 @@
     }
 
     const handlers = {
+      run(data) {
+        run = data.id;
+      },
       progress(data) {
         showPercent(panel, data.percent);
         setText(panel, '[data-message]', data.message);
@@ -112,6 +116,13 @@
         finish(aborted ? 'cancelled' : 'failed');
       }
     });
+    // How a run ended, as the server recorded it (the page's stream): the counts of a
+    // cancelled run are the server's, not the last tick this page happened to receive.
+    djangoSSE.on('import_run', (ended) => {
+      if (ended.id !== run || ended.status !== 'cancelled') return;
+      showTally(ended.imported, ended.failed);
+      setText(panel, '[data-message]', `Cancelled: the server stopped after ${ended.imported + ended.failed} of ${ended.total} items.`);
+    });
     cancel.addEventListener('click', () => controller?.abort());
   }
 
@@ -137,6 +148,50 @@
     });
   }
 
+  // "Recent runs" of the batch import, updated as each run ends.
+  function runsTable(table) {
+    const body = table.querySelector('tbody');
+    djangoSSE.on('import_run', (ended) => {
+      let row = body.querySelector(`tr[data-run="${ended.id}"]`);
+      if (!row) {
+        row = element('tr');
+        row.dataset.run = String(ended.id);
+        for (let i = 0; i < 5; i += 1) row.append(element('td'));
+        row.cells[4].textContent = 'just now';
+        body.querySelector('tr.empty')?.remove();
+        body.prepend(row);
+      }
+      row.cells[0].textContent = '#' + ended.id;
+      row.cells[1].replaceChildren(element('span', 'pill ' + ended.status, ended.status));
+      row.cells[2].textContent = `${ended.imported} of ${ended.total}`;
+      row.cells[3].textContent = String(ended.failed);
+    });
+  }
+
+  // "Your recent exports", updated by each job event of the user's stream.
+  function jobsList(list) {
+    djangoSSE.on('job', (state) => {
+      if (state.name !== list.dataset.jobs) return;
+      let item = list.querySelector(`li[data-job-id="${state.id}"]`);
+      if (!item) {
+        item = element('li');
+        item.dataset.jobId = state.id;
+        const started = new Date().toISOString().slice(11, 19); // UTC, as the server renders it
+        const link = element('a', '', 'Export of ' + started);
+        link.href = list.dataset.jobUrl.replace('00000000-0000-0000-0000-000000000000', state.id);
+        item.append(link, ' ', element('span', 'pill'), ' ', element('span', 'percent'));
+        list.querySelector('.empty')?.remove();
+        list.prepend(item);
+      }
+      const pill = item.querySelector('.pill');
+      pill.className = 'pill ' + state.status;
+      pill.textContent = state.status;
+      item.querySelector('.percent').textContent = Math.round(state.percent || 0) + '%';
+    });
+  }
+
   document.querySelectorAll('[data-stream]').forEach(streamPanel);
+  document.querySelectorAll('[data-runs]').forEach(runsTable);
+  document.querySelectorAll('[data-jobs]').forEach(jobsList);
   document.querySelectorAll('[data-job]').forEach(jobPanel);
 })();
