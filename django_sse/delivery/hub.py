@@ -80,7 +80,7 @@ class Hub:
         if self.draining:
             sub.end("shutdown")
         try:
-            await self._start()
+            await self.start()
         except BaseException:
             self.quota.give_back(sub.owners)
             raise
@@ -193,7 +193,8 @@ class Hub:
 
     # Receiving ------------------------------------------------------------
 
-    async def _start(self) -> None:
+    async def start(self) -> None:
+        """Open the hub's layer channel and start receiving (once; streams do it too)."""
         if self.channel is not None:  # open (a failed open leaves it None)
             return
         if self._starting is None:

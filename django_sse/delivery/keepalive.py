@@ -40,9 +40,11 @@ class Keepalive:
         self._back = 0
         self._expiry = 86400.0  # seconds: the layer's group_expiry, read when run
         self._refreshed = self._resynced = 0.0
+        self.answered_at = 0.0  # monotonic time a ping of this hub last came back
 
     def pong(self, number: int) -> None:
         self._back = max(self._back, number)
+        self.answered_at = time.monotonic()
 
     async def run(self) -> None:
         self._expiry = float(getattr(self.hub.layer, "group_expiry", 86400))
