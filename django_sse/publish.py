@@ -21,7 +21,8 @@ from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
-from django.db import DatabaseError, router, transaction
+from django.db import router, transaction
+from django.db.transaction import TransactionManagementError
 
 from django_sse import models, store
 from django_sse.delivery.hub import CLOSE_TYPE
@@ -57,13 +58,26 @@ def queue(items: Sequence[Item]) -> None:
 
 def queue_on_commit(items: Sequence[Item]) -> None:
     """:func:`queue` once the transaction the log was written in commits (at once outside
-    ``atomic()``, as ``on_commit`` does)."""
-    try:
-        transaction.on_commit(partial(queue, items), using=router.db_for_write(models.Event))
-    except DatabaseError:
-        # No connection to the database, so no transaction to wait for: an ephemeral
-        # event needs none. (Or autocommit is off outside atomic(): nothing commits it.)
+    ``atomic()``: an ephemeral event never needs a database connection)."""
+    using = router.db_for_write(models.Event)
+    if not in_atomic_block(using):
         queue(items)
+        return
+    transaction.on_commit(partial(queue, items), using=using)
+
+
+def in_atomic_block(using: str) -> bool:
+    """Whether an ``atomic()`` block is open on ``using``, without connecting.
+
+    ``transaction.get_rollback()`` reads the rollback flag, which exists only inside
+    ``atomic()``: outside, it raises ``TransactionManagementError`` and never opens a
+    connection, where ``on_commit()`` would.
+    """
+    try:
+        transaction.get_rollback(using=using)
+    except TransactionManagementError:
+        return False
+    return True
 
 
 def check_sync_context() -> None:
