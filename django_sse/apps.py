@@ -19,3 +19,8 @@ class DjangoSseConfig(AppConfig):
         for check in (*checks.CHECKS, *server_checks.CHECKS):
             register(check, checks.TAG)
         user_logged_out.connect(close_streams_on_logout, dispatch_uid="django_sse.logout")
+
+        from django_sse import metrics
+
+        if metrics.available():  # the [metrics] extra: hook it in; without it, no cost
+            metrics.install()

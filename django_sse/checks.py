@@ -227,6 +227,11 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         "a list of dotted paths of middleware classes",
         lambda v: isinstance(v, list | tuple) and all(isinstance(p, str) for p in v),
     ),
+    "SSE_METRICS_TOKEN": (
+        "E024",
+        "None (staff only) or a str of at least 16 characters",
+        lambda v: v is None or (isinstance(v, str) and len(v) >= 16),
+    ),
     "SSE_TRUSTED_PROXIES": (
         "E023",
         'a list of addresses or networks such as "10.0.0.5" or "10.0.0.0/8"',

@@ -107,6 +107,7 @@ class Connection:
                 self.streams, conf.SSE_MAX_PENDING, self.owners, self.session
             )
         except LimitExceeded as exc:
+            self.hub.counters["refused_limit"] += 1
             yield encode_retry(conf.SSE_LIMIT_RETRY) + encode_comment(str(exc))
             return
         except DatabaseError:
@@ -114,6 +115,7 @@ class Connection:
             yield encode_retry(conf.SSE_RETRY) + encode_comment("unavailable, retry")
             return
         self.sub = sub
+        self.hub.counters["connects"] += 1
         self._signal(signals.connection_opened)
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
@@ -130,6 +132,7 @@ class Connection:
             logger.warning("stream closed: the database does not answer", exc_info=True)
         finally:
             self.hub.unsubscribe(sub)
+            self.hub.counters["disconnects"] += 1
             if self.direct is not None:
                 self.direct.discard()
             self._signal(signals.connection_closed)
@@ -172,6 +175,7 @@ class Connection:
         return encode_id_line(self.cursor.encode()) + b"\n"
 
     def _reset(self, reason: str) -> bytes:
+        self.hub.counters["reset_" + reason] += 1
         self.cursor = cursors.Cursor(self.streams, self.hub.positions(self.streams))
         data = json.dumps({"reason": reason})
         return encode_event(data, RESET_EVENT, self.cursor.encode())
@@ -183,8 +187,10 @@ class Connection:
             for stream in streams:
                 kept = self.hub.recent_after(stream, self.cursor.positions[stream])
                 if kept is not None:
+                    self.hub.counters["replays_memory"] += 1
                     out.extend(self.cursor.chunk(stream, seq, frame) for seq, frame in kept)
                     continue
+                self.hub.counters["replays_log"] += 1
                 while rows := await self._read(stream, REPLAY_BATCH):
                     out.extend(
                         self.cursor.chunk(stream, seq, encode_event(d, e)) for seq, e, d in rows

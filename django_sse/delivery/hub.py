@@ -18,7 +18,7 @@ import contextvars
 import logging
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
@@ -43,6 +43,11 @@ BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
 LAYER_TIMEOUT = 5.0  # seconds a group_add/discard may take (an unreachable Redis hangs)
 LINGER = 30.0  # seconds a stream stays joined after its last local connection left
+
+
+# Coroutines to run beside each hub once it opens (the metrics' copier, when installed):
+# the hub knows nothing of what they are.
+ON_OPEN: list[Callable[[Hub], Coroutine[Any, Any, None]]] = []
 
 
 class Hub:
@@ -229,6 +234,8 @@ class Hub:
         self.channel = channel
         self._receiver = self.spawn(self._receive_loop())
         self.spawn(self.keepalive.run())
+        for hook in ON_OPEN:
+            self.spawn(hook(self))
         if (path := log_watch.sqlite_file(self.layer)) is not None:
             self.spawn(log_watch.LogWatch(self, path).run())
 
