@@ -18,6 +18,8 @@ old way back, so one run measures what the change buys:
   send), as before ``django_sse.delivery.directsend``.
 - ``eagerthread``: ``request_started`` and ``request_finished`` sent with ``asend``
   for every stream, a thread hop each, as before ``django_sse.server.request_thread``.
+- ``nometrics``: no Prometheus metrics, as a project without the ``[metrics]`` extra
+  (the bench installs prometheus-client, so django-sse's rows count with metrics on).
 - ``nogc``, ``gcfreeze``: the cyclic collector off, or the startup objects frozen
   (``gc.freeze()``), to see the collector's share; ``gcstats`` writes the time spent
   per generation to ``/tmp/gcstats-<pid>.json`` (and, when ``/tmp/gctypes-please``
@@ -37,6 +39,7 @@ PATCHES = (
     "slowpath",
     "nodirect",
     "eagerthread",
+    "nometrics",
     "nogc",
     "gcfreeze",
     "gcstats",
@@ -164,3 +167,12 @@ def _gcstats() -> None:
                     f.write("\n".join(f"{n} {k}" for k, n in kinds.most_common(60)))
 
     threading.Thread(target=dump, daemon=True).start()
+
+
+def _nometrics() -> None:
+    from django_sse import metrics
+    from django_sse.delivery import hub
+    from django_sse.signals import event_published
+
+    hub.ON_OPEN[:] = [hook for hook in hub.ON_OPEN if hook.__module__ != metrics.__name__]
+    event_published.disconnect(dispatch_uid="django_sse.metrics")
