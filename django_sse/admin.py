@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from django_sse.delivery.hub import running_hub
-from django_sse.models import Event
+from django_sse.models import Event, Presence, PresenceProcess
 from django_sse.publish import resend
 
 if TYPE_CHECKING:
@@ -63,3 +64,33 @@ class EventAdmin(_EventAdminBase):
         open_here = hub.stats()["subscriptions"] if hub is not None else 0
         title = f"Events (open streams on this process: {open_here})"
         return super().changelist_view(request, {**(extra_context or {}), "title": title})
+
+
+if TYPE_CHECKING:
+    _PresenceAdminBase = admin.ModelAdmin[Presence]
+else:
+    _PresenceAdminBase = admin.ModelAdmin
+
+
+@admin.register(Presence)
+class PresenceAdmin(_PresenceAdminBase):
+    """Who is connected now (with ``SSE_PRESENCE_TTL`` set), read-only: the rows of the
+    processes that renewed in time, per stream, user and server process."""
+
+    list_display = ["stream", "user_pk", "process", "connection"]
+    list_filter = ["process"]
+    search_fields = ["=stream", "=user_pk"]
+    ordering = ["stream", "user_pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Presence]:
+        alive = PresenceProcess.objects.filter(expires__gt=timezone.now()).values("name")
+        return super().get_queryset(request).filter(process__in=alive)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

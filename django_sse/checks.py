@@ -227,6 +227,11 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         "a list of dotted paths of middleware classes",
         lambda v: isinstance(v, list | tuple) and all(isinstance(p, str) for p in v),
     ),
+    "SSE_PRESENCE_TTL": (
+        "E025",
+        "None (no presence) or a finite number of seconds >= 2",
+        lambda v: v is None or (_is_seconds(v) and v >= 2),  # type: ignore[operator]
+    ),
     "SSE_METRICS_TOKEN": (
         "E024",
         "None (staff only) or a str of at least 16 characters",

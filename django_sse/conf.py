@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "SSE_MAX_BUFFERED_BYTES": 1048576,  # bytes daphne may hold unread for one client
     "SSE_FAST_PATH": True,  # the pooled handler serves the endpoint without thread hops
     "SSE_FAST_PATH_MIDDLEWARE": [],  # dotted paths, besides Django's own, safe to run inline
+    "SSE_PRESENCE_TTL": None,  # seconds a process's presence rows outlive it (None: off)
     "SSE_METRICS_TOKEN": None,  # bearer token Prometheus sends to /metrics/ (staff only if None)
 }
 
@@ -151,6 +152,11 @@ class Settings:
     @property
     def SSE_FAST_PATH_MIDDLEWARE(self) -> list[str]:
         return [str(path) for path in self.raw("SSE_FAST_PATH_MIDDLEWARE")]
+
+    @property
+    def SSE_PRESENCE_TTL(self) -> float | None:
+        ttl = self.raw("SSE_PRESENCE_TTL")
+        return None if ttl is None else float(ttl)
 
     @property
     def SSE_METRICS_TOKEN(self) -> str | None:

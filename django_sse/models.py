@@ -48,6 +48,45 @@ class Event(models.Model):
         return f"{self.stream} #{self.seq} {self.event}"
 
 
+class PresenceProcess(models.Model):
+    """A server process that writes presence, alive until ``expires`` (it renews it)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.expires:%H:%M:%S}"
+
+
+class Presence(models.Model):
+    """One stream of one open connection, on one server process.
+
+    Written by the hubs only when ``SSE_PRESENCE_TTL`` is set (``django_sse.presence``
+    reads it). A row counts while its process's :class:`PresenceProcess` has not
+    expired: a process that dies without a word drops out with its one row.
+    """
+
+    connection = models.CharField(max_length=64)
+    stream = models.CharField(max_length=100)
+    user_pk = models.CharField(max_length=64, blank=True)  # "" for an anonymous connection
+    process = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "stream"], name="django_sse_presence_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["stream"], name="django_sse_presence_stream"),
+            models.Index(fields=["user_pk"], name="django_sse_presence_user"),
+            models.Index(fields=["process"], name="django_sse_presence_process"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_pk or 'anonymous'} on {self.stream} ({self.process})"
+
+
 def bump(stream: str, by: int = 1) -> int:
     """Move the head of ``stream`` on by ``by`` (in the caller's transaction); the new head.
 

@@ -1,13 +1,16 @@
-"""The log in the admin: read-only, filterable, with a re-send action."""
+"""The log in the admin: read-only, filterable, with a re-send action; presence, read-only."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 import django_sse
-from django_sse.models import Event, read_after
+from django_sse.models import Event, Presence, PresenceProcess, read_after
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,3 +51,15 @@ def test_the_log_cannot_be_edited_in_the_admin(admin_client: Client) -> None:
     assert admin_client.get("/admin/django_sse/event/add/").status_code == 403
     page = admin_client.get(f"/admin/django_sse/event/{Event.objects.get().pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def test_presence_lists_the_live_processes_rows_only(admin_client: Client) -> None:
+    now = timezone.now()
+    PresenceProcess.objects.create(name="alive", expires=now + timedelta(seconds=30))
+    PresenceProcess.objects.create(name="dead", expires=now - timedelta(seconds=1))
+    Presence.objects.create(connection="c1", stream="broadcast", user_pk="7", process="alive")
+    Presence.objects.create(connection="c2", stream="broadcast", user_pk="8", process="dead")
+    page = admin_client.get("/admin/django_sse/presence/")
+    assert page.status_code == 200
+    assert b"c1" in page.content and b"c2" not in page.content
+    assert admin_client.post("/admin/django_sse/presence/add/").status_code == 403

@@ -59,6 +59,10 @@ class _Revoked(Exception):
     """The user may no longer read one of the connection's streams."""
 
 
+def _user_pk(user: Any) -> str:
+    return str(user.pk) if getattr(user, "is_authenticated", False) else ""
+
+
 class Connection:
     def __init__(
         self,
@@ -116,6 +120,8 @@ class Connection:
             return
         self.sub = sub
         self.hub.counters["connects"] += 1
+        if (book := self.hub.presence) is not None:
+            book.joined(self.id, _user_pk(self.user), self.streams)
         self._signal(signals.connection_opened)
         try:
             # The first chunk (the browser fires `open`) waits until the stream is live.
@@ -133,6 +139,8 @@ class Connection:
         finally:
             self.hub.unsubscribe(sub)
             self.hub.counters["disconnects"] += 1
+            if (book := self.hub.presence) is not None:
+                book.left(self.id)
             if self.direct is not None:
                 self.direct.discard()
             self._signal(signals.connection_closed)

@@ -29,6 +29,7 @@ from django_sse.delivery import log_watch, repair, shutdown
 from django_sse.delivery.db import run_db
 from django_sse.delivery.keepalive import PING_TYPE, Keepalive
 from django_sse.delivery.limits import Quota
+from django_sse.delivery.presence import PresenceBook
 from django_sse.delivery.state import StreamState
 from django_sse.delivery.subscription import Subscription
 from django_sse.models import read_heads
@@ -62,6 +63,7 @@ class Hub:
         self._starting: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
         self.keepalive = Keepalive(self)
+        self.presence: PresenceBook | None = None  # set on open when SSE_PRESENCE_TTL is
         self.quota = Quota()
         self.draining = False
         self.received_at = 0.0  # monotonic time of the last message received
@@ -234,6 +236,9 @@ class Hub:
         self.channel = channel
         self._receiver = self.spawn(self._receive_loop())
         self.spawn(self.keepalive.run())
+        if (ttl := conf.SSE_PRESENCE_TTL) is not None:
+            self.presence = PresenceBook(ttl)
+            self.spawn(self.presence.run())
         for hook in ON_OPEN:
             self.spawn(hook(self))
         if (path := log_watch.sqlite_file(self.layer)) is not None:

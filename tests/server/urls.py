@@ -10,6 +10,7 @@ urlpatterns = [
     path("test/login/<str:username>/", views.login_as),
     path("test/publish/", views.publish),
     path("test/hub/", views.hub),
+    path("test/presence/", views.presence),
     path("test/prune/", views.prune),
     path("test/chunks/", views.chunks),
 ]

@@ -82,6 +82,15 @@ async def hub(request: HttpRequest) -> JsonResponse:
     return JsonResponse({**get_hub().stats(), "fast_path": fast_path and fast_path.requests})
 
 
+async def presence(request: HttpRequest) -> JsonResponse:
+    """What ``django_sse.presence`` answers in this process, for ``?stream=``."""
+    from django_sse import presence as who
+
+    stream = request.GET["stream"]
+    users, count = await who.ausers(stream), await who.aconnections(stream)
+    return JsonResponse({"users": users, "connections": count})
+
+
 @csrf_exempt
 def prune(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"deleted": prune_log()})
