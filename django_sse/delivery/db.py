@@ -25,6 +25,8 @@ from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,13 +34,32 @@ R = TypeVar("R")
 DB_THREADS = 4  # threads (and so database connections) for streams, per process
 IDLE_CHECK = 5.0  # seconds idle after which a connection is checked before use
 
-_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="django-sse-db")
+THREAD_PREFIX = "django-sse-db"
+_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix=THREAD_PREFIX)
 _local = threading.local()
+
+
+def _opened() -> set[str]:
+    """The aliases this thread has connected since it last closed them (Django's
+    documented ``connection_created`` says when), so a check never connects anew."""
+    if not hasattr(_local, "opened"):
+        _local.opened = set()
+    opened: set[str] = _local.opened
+    return opened
+
+
+def _note_connection(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+    if threading.current_thread().name.startswith(THREAD_PREFIX):
+        _opened().add(connection.alias)
+
+
+connection_created.connect(_note_connection, dispatch_uid="django_sse.delivery.db")
 
 
 def _close_all() -> None:
     for conn in connections.all(initialized_only=True):
         conn.close()
+    _opened().clear()
 
 
 def _check_idle() -> None:
@@ -63,9 +84,11 @@ def _burst(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     except DatabaseError:
         _close_all()  # the error may have left a connection unusable
         raise
-    for conn in connections.all(initialized_only=True):
-        if not _in_autocommit(conn.alias):  # a transaction left open
-            conn.close()
+    opened = _opened()
+    for alias in list(opened):
+        if not _in_autocommit(alias):  # a transaction left open
+            connections[alias].close()
+            opened.discard(alias)
     return result
 
 
@@ -98,7 +121,7 @@ def close_connections() -> None:
 
     def close() -> None:
         barrier.wait()  # one job per thread: each waits until all threads hold one
-        connections.close_all()
+        _close_all()
 
     for future in [_executor.submit(close) for _ in range(DB_THREADS)]:
         future.result()
