@@ -5,16 +5,28 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from django_sse.delivery.hub import running_hub
-from django_sse.models import Event, Presence, PresenceProcess
+from django_sse.models import Event, Presence, live_presence
 from django_sse.publish import resend
 
 if TYPE_CHECKING:
     _EventAdminBase = admin.ModelAdmin[Event]
 else:
     _EventAdminBase = admin.ModelAdmin
+
+
+class ReadOnly:
+    """Rows written by django-sse alone: the admin shows them, never edits them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class StreamKindFilter(admin.SimpleListFilter):
@@ -34,7 +46,7 @@ class StreamKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(_EventAdminBase):
+class EventAdmin(ReadOnly, _EventAdminBase):
     """The log, read-only: events are written by the publish API alone."""
 
     list_display = ["stream", "seq", "event", "created"]
@@ -42,15 +54,6 @@ class EventAdmin(_EventAdminBase):
     search_fields = ["=stream", "event"]
     ordering = ["-created"]
     actions = ["resend_events"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Send the selected events again (as new events)")
     def resend_events(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
@@ -73,7 +76,7 @@ else:
 
 
 @admin.register(Presence)
-class PresenceAdmin(_PresenceAdminBase):
+class PresenceAdmin(ReadOnly, _PresenceAdminBase):
     """Who is connected now (with ``SSE_PRESENCE_TTL`` set), read-only: the rows of the
     processes that renewed in time, per stream, user and server process."""
 
@@ -83,14 +86,4 @@ class PresenceAdmin(_PresenceAdminBase):
     ordering = ["stream", "user_pk"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Presence]:
-        alive = PresenceProcess.objects.filter(expires__gt=timezone.now()).values("name")
-        return super().get_queryset(request).filter(process__in=alive)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return live_presence(super().get_queryset(request))

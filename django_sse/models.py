@@ -87,6 +87,12 @@ class Presence(models.Model):
         return f"{self.user_pk or 'anonymous'} on {self.stream} ({self.process})"
 
 
+def live_presence(rows: models.QuerySet[Presence] | None = None) -> models.QuerySet[Presence]:
+    """``rows`` (every presence row by default) of the processes that renewed in time."""
+    alive = PresenceProcess.objects.filter(expires__gt=timezone.now()).values("name")
+    return (Presence.objects.all() if rows is None else rows).filter(process__in=alive)
+
+
 def bump(stream: str, by: int = 1) -> int:
     """Move the head of ``stream`` on by ``by`` (in the caller's transaction); the new head.
 

@@ -14,19 +14,18 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from django_sse.conf import conf
-from django_sse.models import Presence, PresenceProcess
+from django_sse.models import Presence, live_presence
 from django_sse.outgoing import user_pk
 from django_sse.streams import user_stream
 
 
-def _live() -> Any:
+def _live() -> QuerySet[Presence]:
     if conf.SSE_PRESENCE_TTL is None:
         raise ImproperlyConfigured("django_sse.presence needs SSE_PRESENCE_TTL (seconds) set")
-    alive = PresenceProcess.objects.filter(expires__gt=timezone.now()).values("name")
-    return Presence.objects.filter(process__in=alive)
+    return live_presence()
 
 
 def users(stream: str) -> list[Any]:
