@@ -41,6 +41,8 @@ except ImportError:  # the extra is not installed
     prometheus_client = None  # type: ignore[assignment]
 
 FLUSH_INTERVAL = 1.0  # seconds between a hub's copies of its counters
+# Publish-to-delivery latency buckets, in seconds: a millisecond to half a minute.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # The hub's counter -> (metric, labels).
 HUB_COUNTERS: dict[str, tuple[str, dict[str, str]]] = {
     "connects": ("sse_connects", {}),
@@ -49,6 +51,8 @@ HUB_COUNTERS: dict[str, tuple[str, dict[str, str]]] = {
     "rings": ("sse_rings_received", {}),
     "replays_memory": ("sse_replays", {"source": "memory"}),
     "replays_log": ("sse_replays", {"source": "log"}),
+    "replayed_memory": ("sse_replayed_events", {"source": "memory"}),
+    "replayed_log": ("sse_replayed_events", {"source": "log"}),
     "reset_invalid": ("sse_resets", {"reason": "invalid"}),
     "reset_unknown": ("sse_resets", {"reason": "unknown"}),
     "reset_expired": ("sse_resets", {"reason": "expired"}),
@@ -64,6 +68,7 @@ HELP = {
     "sse_deliveries": "Events written to streams",
     "sse_rings_received": "Events the hub received from the channel layer",
     "sse_replays": "Streams that caught up on connect, from the hub's memory or the log",
+    "sse_replayed_events": "Events written to streams from the hub's memory or the log",
     "sse_resets": "sse:reset events sent, by reason",
     "sse_overflows": "Streams that fell behind and caught up from the log",
     "sse_repaired_events": "Events the hub read from the log after a gap or an outage",
@@ -93,6 +98,12 @@ class Metrics:
         )
         self.published = prometheus_client.Counter(
             "sse_events_published", "Events published (rung)", ["persist"]
+        )
+        self.latency = prometheus_client.Histogram(
+            "sse_delivery_latency_seconds",
+            "Age of an event message when a hub receives it: since its oldest event was "
+            "handed to the layer after its commit, until the hub fans it out",
+            buckets=LATENCY_BUCKETS,
         )
 
     def add(self, key: str, amount: int) -> None:
@@ -125,6 +136,7 @@ def flush(hub: Hub, copied: Counter[str]) -> None:
 async def _copy_forever(hub: Hub) -> None:
     copied: Counter[str] = Counter()
     _copies[hub] = copied
+    hub.on_latency = _get().latency.observe
     while True:
         await asyncio.sleep(FLUSH_INTERVAL)
         flush(hub, copied)

@@ -15,6 +15,7 @@ import asyncio
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django_sse.cursor import Cursor, decode
@@ -34,6 +35,9 @@ class Subscriber:
     writer: asyncio.StreamWriter | None = None
     raw: bool = False  # no cursor of its own: only what the stream gave it
     last_id: str = ""  # the last id the stream gave (what a raw client sends back)
+    port: int = 0  # the server it reads from now
+    opened: Counter[int] = field(default_factory=Counter)  # 200 responses, by port
+    events_from: Counter[int] = field(default_factory=Counter)  # events received, by port
 
     def __post_init__(self) -> None:
         self.start = dict(self.positions)  # where it began: it must see all after this
@@ -64,6 +68,7 @@ class Subscriber:
         stream = moved[0]
         self.positions = positions
         self.received.setdefault(stream, []).append((positions[stream], data))
+        self.events_from[self.port] += 1
         published, received = float(json.loads(data)["t"]), time.time()
         self.latencies.append(received - published)
         self.deliveries.append((published, received))
@@ -81,7 +86,8 @@ class Subscriber:
         dropped_at = time.monotonic()
         while not self.caught_up(heads[0] if heads else None):
             try:
-                reader, self.writer = await asyncio.open_connection("127.0.0.1", rng.choice(ports))
+                self.port = rng.choice(ports)
+                reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
                 await asyncio.sleep(0.05)
                 continue
@@ -109,6 +115,7 @@ class Subscriber:
         head = await reader.readuntil(b"\r\n\r\n")
         if not head.startswith(b"HTTP/1.1 200"):
             raise ValueError(head[:100])
+        self.opened[self.port] += 1
         chunked = b"transfer-encoding: chunked" in head.lower()
         body = _Body(chunked)
         first = True

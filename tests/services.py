@@ -74,9 +74,10 @@ class Backend:
     db: str
     layer: str = "memory"
     overrides: dict[str, Any] = field(default_factory=dict)
+    environ: dict[str, str] = field(default_factory=dict)  # e.g. PROMETHEUS_MULTIPROC_DIR
 
     def env(self, **overrides: Any) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {**os.environ, **self.environ}
         env.update(
             DJANGO_SETTINGS_MODULE="tests.server.settings",
             PYTHONPATH=str(ROOT),
@@ -100,7 +101,10 @@ class Backend:
         return done.stdout
 
     def with_layer(self, layer: str) -> Backend:
-        return Backend(self.db, layer, dict(self.overrides))
+        return Backend(self.db, layer, dict(self.overrides), dict(self.environ))
+
+    def with_environ(self, **environ: str) -> Backend:
+        return Backend(self.db, self.layer, dict(self.overrides), {**self.environ, **environ})
 
     def publisher(
         self, kind: str, target: str, count: int, tag: str, interval: float = 0.0
@@ -255,38 +259,3 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-
-
-class RedisServer:
-    """A Redis of the test's own, on a free port, that it may kill and restart."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RedisServer:
-        command = [
-            "redis-server",
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        wait_until(lambda: port_open(self.port))
-        return self
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def redis_server_installed() -> bool:
-    import shutil
-
-    return shutil.which("redis-server") is not None

@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from tests.conftest import ServerFactory
+from tests.redis_servers import RedisServer, redis_server_installed
 from tests.services import (
     Backend,
-    RedisServer,
     need,
     pg_connect,
-    redis_server_installed,
     wait_until,
 )
 

@@ -49,15 +49,24 @@ async def test_the_numbers_say_what_happened_across_processes(
         await client.wait_hub(subscriptions=3)
         await client.publish(*[broadcast({"n": n}) for n in range(5)])  # in the server
         assert len(finish(sqlite_backend.publisher("broadcast", "", 4, tag))) == 4  # a worker
-        for reader in (one, two, three):
+        for reader in (two, three):
             assert len(await reader.events(9)) == 9
-        scrape = await client.http.get(PATH, headers={"Authorization": f"Bearer {TOKEN}"})
+        first, *_ = await one.events(9)
+        async with client.stream(last_event_id=first.id) as four:  # it missed 8
+            assert len(await four.events(8)) == 8
+            scrape = await client.http.get(PATH, headers={"Authorization": f"Bearer {TOKEN}"})
     assert scrape.status_code == 200
     assert scrape.headers["Content-Type"].startswith("text/plain")
     found = samples(scrape.text)
-    assert found[("sse_streams_open", ())] == 3
-    assert found[("sse_connects_total", ())] == 3
+    assert found[("sse_streams_open", ())] == 4
+    assert found[("sse_connects_total", ())] == 4
     assert found[("sse_deliveries_total", ())] == 27
+    assert found[("sse_replays_total", (("source", "memory"),))] == 1
+    assert found[("sse_replayed_events_total", (("source", "memory"),))] == 8
+    # Each event message the hub received through the layer had its age measured.
+    latencies = found[("sse_delivery_latency_seconds_count", ())]
+    assert 1 <= latencies <= 5
+    assert found[("sse_delivery_latency_seconds_bucket", (("le", "+Inf"),))] == latencies
     # The server's events came rung through the layer; the worker's, on the in-memory
     # layer, were found in the log by the hub's watch of the SQLite file.
     assert found[("sse_rings_received_total", ())] + found[("sse_repaired_events_total", ())] == 9

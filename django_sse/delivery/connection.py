@@ -196,10 +196,12 @@ class Connection:
                 kept = self.hub.recent_after(stream, self.cursor.positions[stream])
                 if kept is not None:
                     self.hub.counters["replays_memory"] += 1
+                    self.hub.counters["replayed_memory"] += len(kept)
                     out.extend(self.cursor.chunk(stream, seq, frame) for seq, frame in kept)
                     continue
                 self.hub.counters["replays_log"] += 1
                 while rows := await self._read(stream, REPLAY_BATCH):
+                    self.hub.counters["replayed_log"] += len(rows)
                     out.extend(
                         self.cursor.chunk(stream, seq, encode_event(d, e)) for seq, e, d in rows
                     )
@@ -307,6 +309,7 @@ class Connection:
             rows = await self._read(stream, seq - self.cursor.positions[stream] - 1)
         except _Pruned:
             return self._reset("expired")
+        self.hub.counters["replayed_log"] += len(rows)
         out = [self.cursor.chunk(stream, s, encode_event(d, e)) for s, e, d in rows]
         if self.cursor.positions[stream] == seq - 1:
             out.append(self.cursor.chunk(stream, seq, frame))

@@ -14,6 +14,7 @@ back together find it warm: no join, no log read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
@@ -29,6 +30,7 @@ from django_sse.delivery import log_watch, repair, shutdown
 from django_sse.delivery.db import run_db
 from django_sse.delivery.keepalive import PING_TYPE, Keepalive
 from django_sse.delivery.limits import Quota
+from django_sse.delivery.membership import LAYER_TIMEOUT, Memberships
 from django_sse.delivery.presence import PresenceBook
 from django_sse.delivery.state import StreamState
 from django_sse.delivery.subscription import Subscription
@@ -42,7 +44,6 @@ BATCH_TYPE = "sse.events"  # many events: "frames" and "items" of (stream, seq, 
 CLOSE_TYPE = "sse.close"  # end a stream's local connections (of one session, if given)
 BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
-LAYER_TIMEOUT = 5.0  # seconds a group_add/discard may take (an unreachable Redis hangs)
 LINGER = 30.0  # seconds a stream stays joined after its last local connection left
 
 
@@ -55,6 +56,7 @@ class Hub:
     def __init__(self, layer: BaseChannelLayer, loop: asyncio.AbstractEventLoop) -> None:
         self.layer = layer
         self.loop = loop
+        self.groups = Memberships(layer)
         self.channel: str | None = None
         self.counters: Counter[str] = Counter()
         self._streams: dict[str, StreamState] = {}
@@ -62,11 +64,14 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._starting: asyncio.Task[None] | None = None
         self._receiver: asyncio.Task[None] | None = None
+        self._layer_back = asyncio.Event()
         self.keepalive = Keepalive(self)
         self.presence: PresenceBook | None = None  # set on open when SSE_PRESENCE_TTL is
         self.quota = Quota()
         self.draining = False
         self.received_at = 0.0  # monotonic time of the last message received
+        # Called with each event message's age (seconds since its ring was handed in).
+        self.on_latency: Callable[[float], None] | None = None
         self.linger = LINGER
 
     # Connections ----------------------------------------------------------
@@ -172,9 +177,9 @@ class Hub:
         previous = self._leaving.get(state.name)
         if previous is not None:
             await asyncio.wait([previous], timeout=LAYER_TIMEOUT)
+        assert self.channel is not None
         try:
-            async with asyncio.timeout(LAYER_TIMEOUT):
-                await self.layer.group_add(group_name(state.name), self.channel)
+            await self.groups.add(group_name(state.name), self.channel)
         except Exception:
             logger.warning("group_add(%s) failed; will retry", state.name, exc_info=True)
             self.keepalive.need_rejoin = True
@@ -190,8 +195,8 @@ class Hub:
         try:
             if state.ready is not None:
                 await asyncio.wait([state.ready])
-            async with asyncio.timeout(LAYER_TIMEOUT):
-                await self.layer.group_discard(group_name(state.name), self.channel)
+            assert self.channel is not None
+            await self.groups.discard(group_name(state.name), self.channel)
         except Exception:
             logger.warning("group_discard(%s) failed", state.name, exc_info=True)
         finally:
@@ -228,8 +233,7 @@ class Hub:
             shutdown.install(self.loop, self.drain, self.resume)
         channel = await self.layer.new_channel()
         try:  # before any stream joins: a batch for many streams comes through it
-            async with asyncio.timeout(LAYER_TIMEOUT):
-                await self.layer.group_add(HUBS_GROUP, channel)
+            await self.groups.add(HUBS_GROUP, channel)
         except Exception:
             logger.warning("group_add(%s) failed; will retry", HUBS_GROUP, exc_info=True)
             self.keepalive.need_rejoin = True
@@ -243,6 +247,10 @@ class Hub:
             self.spawn(hook(self))
         if (path := log_watch.sqlite_file(self.layer)) is not None:
             self.spawn(log_watch.LogWatch(self, path).run())
+
+    def layer_back(self) -> None:
+        """The layer answers again (the keepalive rejoined): a waiting receiver retries now."""
+        self._layer_back.set()
 
     def restart_receiver(self) -> None:
         """Replace a receiver that may wait forever on a connection that lost its state."""
@@ -262,7 +270,10 @@ class Hub:
                 self.counters["layer_failures"] += 1
                 self.keepalive.need_rejoin = True
                 logger.warning("channel layer failed; retry in %.1fs", backoff, exc_info=True)
-                await asyncio.sleep(backoff)
+                self._layer_back.clear()
+                with contextlib.suppress(TimeoutError):  # or sooner: the keepalive rejoined
+                    async with asyncio.timeout(backoff):
+                        await self._layer_back.wait()
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
             backoff = BACKOFF_MIN
@@ -271,6 +282,8 @@ class Hub:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if self.on_latency is not None and (at := message.get("at")) is not None:
+            self.on_latency(max(time.time() - at, 0.0))  # clocks of two machines may differ
         if kind == RING_TYPE:
             self.counters["rings"] += 1
             state = self._streams.get(message["stream"])

@@ -90,15 +90,18 @@ class Keepalive:
         await self.hub.layer.group_send(self.group, {"type": PING_TYPE, "n": self._sent})
 
     async def _add_own_group(self) -> None:
+        assert self.hub.channel is not None
         try:
-            await self.hub.layer.group_add(self.group, self.hub.channel)
+            await self.hub.groups.add(self.group, self.hub.channel)
         except Exception:
             self.need_rejoin = True
 
     async def rejoin(self) -> None:
         """Add every group again (idempotent), then fetch from the log what was missed."""
         groups = [self.group, HUBS_GROUP, *(group_name(name) for name in self.hub.stream_names())]
-        await asyncio.gather(*(self.hub.layer.group_add(g, self.hub.channel) for g in groups))
+        assert self.hub.channel is not None
+        await self.hub.groups.add_all(groups, self.hub.channel)
         self.need_rejoin = False
         self.hub.counters["rejoins"] += 1
+        self.hub.layer_back()
         await self.hub.resync()

@@ -15,6 +15,7 @@ import asyncio
 import contextvars
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -64,11 +65,14 @@ class Ringer:
         self._done = 0  # items ever sent, failed or dropped
         self._task: asyncio.Task[None] | None = None
         self._hot = False  # a send just finished and more rings may be on their way
+        self._since = 0.0  # wall-clock time the oldest queued ring was handed in
 
     def put(self, items: Iterable[Item]) -> None:
         """Queue ``items`` (from any thread); the loop sends them soon after."""
         items = list(items)
         with self._lock:
+            if not self._queue:
+                self._since = time.time()
             self._queue.extend(items)
             self._queued += len(items)
             dropped = self._drop_overflow()
@@ -121,13 +125,13 @@ class Ringer:
                 # one send, which costs the layer and this process as much as one.
                 await asyncio.sleep(self.gather)
             with self._lock:
-                batch, self._queue = self._queue, []
+                batch, self._queue, since = self._queue, [], self._since
                 if not batch:
                     self._busy = self._hot = False
                     self._changed.notify_all()
                     break
             try:
-                await _send(batch)
+                await _send(batch, since)
             except Exception:  # a bug here must not stop every later ring
                 logger.exception("sending %d rings failed", len(batch))
             with self._lock:
@@ -136,12 +140,16 @@ class Ringer:
                 self._hot = True
 
 
-async def _send(batch: Sequence[Item]) -> None:
+async def _send(batch: Sequence[Item], since: float) -> None:
+    """Send ``batch``; each event message carries ``at``, when its oldest ring was handed
+    in (after the commit), so a hub can tell how long delivery took."""
     layer = get_channel_layer(conf.SSE_CHANNEL_LAYER)
     if layer is None:
         _log_failed(batch, "no channel layer configured")
         return
     for group, message, items in messages(batch):  # one after another: in order
+        if message["type"] in (RING_TYPE, BATCH_TYPE):
+            message["at"] = since
         try:
             await _group_send(layer, group, message)
         except Exception as exc:

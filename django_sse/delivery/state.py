@@ -19,6 +19,7 @@ from django_sse.delivery.recent import RecentFrames
 if TYPE_CHECKING:
     from channels.layers import BaseChannelLayer
 
+    from django_sse.delivery.membership import Memberships
     from django_sse.delivery.subscription import Subscription
 
 
@@ -60,6 +61,7 @@ class WatchHost(Protocol):
     """What the keepalive and the log watch need of the hub."""
 
     layer: BaseChannelLayer
+    groups: Memberships
     channel: str | None
     counters: Counter[str]
     received_at: float
@@ -67,5 +69,7 @@ class WatchHost(Protocol):
     def stream_names(self) -> list[str]: ...
 
     def restart_receiver(self) -> None: ...
+
+    def layer_back(self) -> None: ...
 
     async def resync(self) -> None: ...

@@ -46,7 +46,18 @@ elif _where:
 DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
 
 _layer, _, _prefix = os.environ.get("SSE_TEST_LAYER", "memory").partition(":")
-_prefix, _, _redis_port = _prefix.partition("@")  # redis:<prefix>[@<port>]
+# redis:<prefix>[@<port>] or redis:<prefix>@sentinel=<port>,<port>,... (docs/deploy.md)
+_prefix, _, _redis_at = _prefix.partition("@")
+_sentinels = _redis_at.removeprefix("sentinel=").split(",") if "=" in _redis_at else []
+_host: dict[str, object] = (
+    {
+        "master_name": "django-sse",
+        "sentinels": [("127.0.0.1", int(port)) for port in _sentinels],
+        "socket_timeout": None,
+    }
+    if _sentinels
+    else {"address": f"redis://127.0.0.1:{_redis_at or 6379}/0", "socket_timeout": None}
+)
 if _layer in ("redis", "redispubsub"):
     CHANNEL_LAYERS = {
         "default": {
@@ -54,12 +65,7 @@ if _layer in ("redis", "redispubsub"):
             if _layer == "redispubsub"
             else "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [
-                    {
-                        "address": f"redis://127.0.0.1:{_redis_port or 6379}/0",
-                        "socket_timeout": None,
-                    }
-                ],
+                "hosts": [_host],
                 "prefix": _prefix,
                 "capacity": 1000,
             },
