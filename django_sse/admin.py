@@ -3,11 +3,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
+from django_sse.admin_live import picture
 from django_sse.delivery.hub import running_hub
-from django_sse.models import Event, Presence, live_presence
+from django_sse.models import Event, Presence, PresenceProcess, live_presence
 from django_sse.publish import resend
 
 if TYPE_CHECKING:
@@ -87,3 +90,31 @@ class PresenceAdmin(ReadOnly, _PresenceAdminBase):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Presence]:
         return live_presence(super().get_queryset(request))
+
+
+if TYPE_CHECKING:
+    _LiveAdminBase = admin.ModelAdmin[PresenceProcess]
+else:
+    _LiveAdminBase = admin.ModelAdmin
+
+
+@admin.register(PresenceProcess)
+class LiveAdmin(ReadOnly, _LiveAdminBase):
+    """The live picture, read-only: server processes with their open streams and counters,
+    the streams most followed, the last resets and overflows (django_sse.admin_live)."""
+
+    change_list_template = "admin/django_sse/live.html"
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Live: server processes, streams, resets",
+            "opts": self.model._meta,
+            **picture(),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.change_list_template, context)

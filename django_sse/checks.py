@@ -232,6 +232,11 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         "None (no presence) or a finite number of seconds >= 2",
         lambda v: v is None or (_is_seconds(v) and v >= 2),  # type: ignore[operator]
     ),
+    "SSE_PRESENCE_EVENTS": (
+        "E026",
+        'a list of topic name patterns such as "room-*" (fnmatch)',
+        lambda v: isinstance(v, list | tuple) and all(isinstance(p, str) and p for p in v),
+    ),
     "SSE_METRICS_TOKEN": (
         "E024",
         "None (staff only) or a str of at least 16 characters",
@@ -280,8 +285,22 @@ def check_settings(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[Che
     return errors
 
 
+def check_presence_events(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    """Join and leave events come from presence: they need ``SSE_PRESENCE_TTL``."""
+    if conf.raw("SSE_PRESENCE_EVENTS") and conf.raw("SSE_PRESENCE_TTL") is None:
+        return [
+            Error(
+                "SSE_PRESENCE_EVENTS is set but presence is off: no join or leave is sent.",
+                hint="Set SSE_PRESENCE_TTL (seconds, e.g. 30) too, or remove SSE_PRESENCE_EVENTS.",
+                id="django_sse.E027",
+            )
+        ]
+    return []
+
+
 CHECKS = [
     check_settings,
+    check_presence_events,
     check_proxies,
     check_channel_layer,
     check_in_memory_layer,

@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "SSE_FAST_PATH": True,  # the pooled handler serves the endpoint without thread hops
     "SSE_FAST_PATH_MIDDLEWARE": [],  # dotted paths, besides Django's own, safe to run inline
     "SSE_PRESENCE_TTL": None,  # seconds a process's presence rows outlive it (None: off)
+    "SSE_PRESENCE_EVENTS": [],  # topic name patterns that get sse:join and sse:leave
     "SSE_METRICS_TOKEN": None,  # bearer token Prometheus sends to /metrics/ (staff only if None)
 }
 
@@ -157,6 +158,10 @@ class Settings:
     def SSE_PRESENCE_TTL(self) -> float | None:
         ttl = self.raw("SSE_PRESENCE_TTL")
         return None if ttl is None else float(ttl)
+
+    @property
+    def SSE_PRESENCE_EVENTS(self) -> list[str]:
+        return [str(pattern) for pattern in self.raw("SSE_PRESENCE_EVENTS")]
 
     @property
     def SSE_METRICS_TOKEN(self) -> str | None:

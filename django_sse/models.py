@@ -51,8 +51,15 @@ class Event(models.Model):
 class PresenceProcess(models.Model):
     """A server process that writes presence, alive until ``expires`` (it renews it)."""
 
-    name = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=64, primary_key=True)  # host:pid:random
     expires = models.DateTimeField(db_index=True)
+    renewed = models.DateTimeField(null=True)
+    started = models.DateTimeField(default=timezone.now)
+    # Its hub's live picture at the last renewal (django_sse.delivery.live.snapshot).
+    stats = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "server process"
 
     def __str__(self) -> str:
         return f"{self.name} until {self.expires:%H:%M:%S}"

@@ -325,6 +325,7 @@ def test_default_values_pass() -> None:
     ("name", "value"),
     [
         ("SSE_CHANNEL_LAYER", "other"),
+        ("SSE_PRESENCE_EVENTS", ["room-*", "lobby"]),
         ("SSE_ALLOW_ANONYMOUS", False),
         ("SSE_AUTHORIZE", "tests.test_checks.allow"),
         ("SSE_AUTHORIZE", allow),
@@ -359,6 +360,8 @@ def test_valid_values_pass(name: str, value: object) -> None:
     ("name", "value", "code"),
     [
         ("SSE_CHANNEL_LAYER", "", "E002"),
+        ("SSE_PRESENCE_EVENTS", "room-*", "E026"),
+        ("SSE_PRESENCE_EVENTS", ["room-*", ""], "E026"),
         ("SSE_CHANNEL_LAYER", None, "E002"),
         ("SSE_CHANNEL_LAYER", ["default"], "E002"),
         ("SSE_ALLOW_ANONYMOUS", "no", "E003"),
@@ -403,6 +406,19 @@ def test_invalid_values_are_errors(name: str, value: object, code: str) -> None:
             id=f"django_sse.{code}",
         )
     ]
+
+
+def test_e027_presence_events_need_presence() -> None:
+    with override_settings(SSE_PRESENCE_EVENTS=["room-*"]):
+        assert found(checks.check_presence_events(None)) == [
+            (
+                "django_sse.E027",
+                "SSE_PRESENCE_EVENTS is set but presence is off: no join or leave is sent.",
+            )
+        ]
+    with override_settings(SSE_PRESENCE_EVENTS=["room-*"], SSE_PRESENCE_TTL=30):
+        assert checks.check_presence_events(None) == []
+    assert checks.check_presence_events(None) == []
 
 
 def test_invalid_value_message_names_the_setting_and_the_fix() -> None:

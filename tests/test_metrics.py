@@ -101,3 +101,27 @@ def test_without_the_extra_the_page_says_what_to_install(
     monkeypatch.setattr(metrics, "prometheus_client", None)
     answer: Any = admin_client.get(PATH)
     assert answer.status_code == 404
+
+
+def exposed_names() -> set[str]:
+    """Every sample name the metrics can have, from the families prometheus-client exposes."""
+    import prometheus_client
+
+    metrics._get()
+    suffixes = {"counter": [""], "gauge": [""], "histogram": ["", "_bucket", "_count", "_sum"]}
+    names: set[str] = set()
+    for line in prometheus_client.generate_latest().decode().splitlines():
+        if line.startswith("# TYPE sse_"):  # a counter's family is named with its _total
+            _, _, family, kind = line.split()
+            names.update(family + suffix for suffix in suffixes[kind])
+    return names
+
+
+@pytest.mark.parametrize("page", ["grafana-dashboard.json", "reference/metrics.md"])
+def test_every_metric_the_dashboard_and_the_docs_name_exists(page: str) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / page).read_text()
+    named = set(re.findall(r"\bsse_[a-z_]+", text))
+    assert named, page
+    assert named <= exposed_names(), sorted(named - exposed_names())

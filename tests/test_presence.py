@@ -5,6 +5,7 @@ API refuses."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from typing import Any
@@ -78,3 +79,58 @@ def test_presence_refuses_an_anonymous_user_and_answers_for_a_pk() -> None:
         assert presence.is_online(12345) is False
         with pytest.raises(ValueError, match="anonymous"):
             presence.is_online(AnonymousUser())
+
+
+@pytest.mark.e2e
+async def test_a_topic_hears_who_joins_and_leaves_on_any_process(
+    postgres_backend: Backend, redis_layer: str, start_server: ServerFactory
+) -> None:
+    backend = postgres_backend.with_layer(redis_layer)  # ephemeral events cross processes
+    settings = {
+        "SSE_PRESENCE_TTL": TTL,
+        "SSE_PRESENCE_EVENTS": ["open-room-*"],
+        "SSE_HEARTBEAT_INTERVAL": 0.3,
+    }
+    one, two = start_server(backend, **settings), start_server(backend, **settings)
+    room = {"topic": "open-room-1"}
+    async with Client(one.url) as ann, Client(two.url) as ben, Client(one.url) as ben_here:
+        ann_pk = await ann.login("room-ann")
+        ben_pk = await ben.login("room-ben")
+        await ben_here.login("room-ben")
+        seen = {"user": ben_pk, "topic": "open-room-1"}
+
+        async def next_presence(reader: Any) -> tuple[str, dict[str, Any]]:
+            (event,) = await reader.events(1, timeout=3 * TTL)
+            return event.event, json.loads(event.data)
+
+        async with ann.stream(room) as watcher, ann.stream({"topic": "open-other"}):
+            # Its own arrival first: the room hears everyone, itself included.
+            assert await next_presence(watcher) == ("sse:join", {**seen, "user": ann_pk})
+            async with ben.stream(room):  # on the other process
+                assert await next_presence(watcher) == ("sse:join", seen)
+                async with ben_here.stream(room):  # a second tab: not a new join
+                    await asyncio.sleep(1.5)
+                # ... and closing it is not a leave: the first tab is still open
+                await asyncio.sleep(1.5)
+            assert await next_presence(watcher) == ("sse:leave", seen)
+            async with ben.stream(room):
+                assert await next_presence(watcher) == ("sse:join", seen)
+                two.process.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+                started = time.monotonic()
+                assert await next_presence(watcher) == ("sse:leave", seen)
+            assert time.monotonic() - started <= 2 * TTL + 1
+
+
+@override_settings(SSE_PRESENCE_EVENTS=["room-*", "lobby"])
+def test_only_named_topics_and_logged_in_users_are_announced() -> None:
+    from django_sse.delivery import presence_events
+
+    rows = [
+        ("topic:room-1", "7"),
+        ("topic:lobby", "8"),
+        ("topic:lobby-2", "8"),  # not a match: patterns match the whole name
+        ("topic:room-1", ""),  # anonymous
+        ("broadcast", "7"),
+        ("user:7", "7"),
+    ]
+    assert presence_events.announced(rows) == {("topic:room-1", "7"), ("topic:lobby", "8")}

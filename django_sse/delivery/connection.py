@@ -184,6 +184,7 @@ class Connection:
 
     def _reset(self, reason: str) -> bytes:
         self.hub.counters["reset_" + reason] += 1
+        self.hub.incidents.note("reset", f"{reason} cursor", _user_pk(self.user), self.streams)
         self.cursor = cursors.Cursor(self.streams, self.hub.positions(self.streams))
         data = json.dumps({"reason": reason})
         return encode_event(data, RESET_EVENT, self.cursor.encode())
@@ -268,6 +269,8 @@ class Connection:
             if sub.overflowed:
                 sub.overflowed = False
                 self.hub.counters["overflows"] += 1
+                dropped = f"{sub.dropped} ephemeral events dropped" if sub.dropped else ""
+                self.hub.incidents.note("overflow", dropped, _user_pk(self.user), self.streams)
                 sub.take()
                 await self._check_allowed()
                 chunk = self._dropped(sub) + await self._catch_up(self.streams)

@@ -30,6 +30,7 @@ from django_sse.delivery import log_watch, repair, shutdown
 from django_sse.delivery.db import run_db
 from django_sse.delivery.keepalive import PING_TYPE, Keepalive
 from django_sse.delivery.limits import Quota
+from django_sse.delivery.live import Incidents, snapshot
 from django_sse.delivery.membership import LAYER_TIMEOUT, Memberships
 from django_sse.delivery.presence import PresenceBook
 from django_sse.delivery.state import StreamState
@@ -67,6 +68,7 @@ class Hub:
         self._layer_back = asyncio.Event()
         self.keepalive = Keepalive(self)
         self.presence: PresenceBook | None = None  # set on open when SSE_PRESENCE_TTL is
+        self.incidents = Incidents()  # recent resets and overflows, for the admin
         self.quota = Quota()
         self.draining = False
         self.received_at = 0.0  # monotonic time of the last message received
@@ -241,7 +243,7 @@ class Hub:
         self._receiver = self.spawn(self._receive_loop())
         self.spawn(self.keepalive.run())
         if (ttl := conf.SSE_PRESENCE_TTL) is not None:
-            self.presence = PresenceBook(ttl)
+            self.presence = PresenceBook(ttl, lambda: snapshot(self))
             self.spawn(self.presence.run())
         for hook in ON_OPEN:
             self.spawn(hook(self))

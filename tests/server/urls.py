@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib import admin
 from django.urls import include, path
 
 from tests.server import views
@@ -7,6 +8,7 @@ from tests.server import views
 urlpatterns = [
     path("events/jobs/", include("django_sse.progress.urls")),  # background jobs
     path("events/", include("django_sse.urls")),
+    path("admin/", admin.site.urls),
     path("test/login/<str:username>/", views.login_as),
     path("test/publish/", views.publish),
     path("test/hub/", views.hub),

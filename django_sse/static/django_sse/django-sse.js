@@ -11,7 +11,7 @@
   const BACKOFF_INITIAL = 1000; // milliseconds before the first reconnect of our own
   const BACKOFF_MAX = 30000; // milliseconds, the ceiling of the exponential backoff
   const PROVEN_AFTER = 5000; // milliseconds open (or one event) before an open counts
-  const RESERVED = new Set(['sse:reset', 'sse:dropped']); // wire names kept as DOM names
+  const RESERVED = new Set(['sse:reset', 'sse:dropped', 'sse:join', 'sse:leave']); // wire names kept as DOM names
 
   // An incremental text/event-stream parser (WHATWG HTML, "Server-sent events").
   // feed() takes bytes (Uint8Array) or already decoded text, cut anywhere: a
