@@ -28,6 +28,8 @@ if TYPE_CHECKING:
         send_to_stream,
         send_to_user,
     )
+    from django_sse.revocation import arevoke, arevoke_topic, revoke, revoke_topic
+    from django_sse.tokens import subscription_token
 
 _HOMES = {
     "abroadcast": "publish",
@@ -43,11 +45,18 @@ _HOMES = {
     "send_to_users": "bulk",
     "Message": "outgoing",
     "UnknownUser": "outgoing",
+    "subscription_token": "tokens",
+    "revoke": "revocation",
+    "revoke_topic": "revocation",
+    "arevoke": "revocation",
+    "arevoke_topic": "revocation",
 }
 __all__ = [
     "Message",
     "UnknownUser",
     "abroadcast",
+    "arevoke",
+    "arevoke_topic",
     "apublish_many",
     "asend_to_stream",
     "asend_to_user",
@@ -55,9 +64,12 @@ __all__ = [
     "broadcast",
     "flush",
     "publish_many",
+    "revoke",
+    "revoke_topic",
     "send_to_stream",
     "send_to_user",
     "send_to_users",
+    "subscription_token",
 ]
 
 

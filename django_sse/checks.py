@@ -237,6 +237,7 @@ RULES: dict[str, tuple[str, str, Callable[[object], bool]]] = {
         'a list of topic name patterns such as "room-*" (fnmatch)',
         lambda v: isinstance(v, list | tuple) and all(isinstance(p, str) and p for p in v),
     ),
+    "SSE_TOKEN_MAX_AGE": ("E028", SECONDS, _is_seconds),
     "SSE_METRICS_TOKEN": (
         "E024",
         "None (staff only) or a str of at least 16 characters",

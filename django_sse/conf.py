@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "SSE_FAST_PATH_MIDDLEWARE": [],  # dotted paths, besides Django's own, safe to run inline
     "SSE_PRESENCE_TTL": None,  # seconds a process's presence rows outlive it (None: off)
     "SSE_PRESENCE_EVENTS": [],  # topic name patterns that get sse:join and sse:leave
+    "SSE_TOKEN_MAX_AGE": 3600,  # seconds a subscription token is good for, by default
     "SSE_METRICS_TOKEN": None,  # bearer token Prometheus sends to /metrics/ (staff only if None)
 }
 
@@ -162,6 +163,10 @@ class Settings:
     @property
     def SSE_PRESENCE_EVENTS(self) -> list[str]:
         return [str(pattern) for pattern in self.raw("SSE_PRESENCE_EVENTS")]
+
+    @property
+    def SSE_TOKEN_MAX_AGE(self) -> float:
+        return float(self.raw("SSE_TOKEN_MAX_AGE"))
 
     @property
     def SSE_METRICS_TOKEN(self) -> str | None:

@@ -4,7 +4,8 @@ Format: ``<tag>.<seq>.<seq>...`` where ``tag`` is six base64url characters of a
 hash of the sorted stream names and each ``seq`` is base36, in sorted stream
 order. Only ``[A-Za-z0-9._~-]`` is used and the whole stays within 128 bytes,
 so a cross-origin reconnect sends ``Last-Event-ID`` without a CORS preflight.
-A cursor for another set of streams has another tag and is refused.
+A cursor for another set of streams has another tag and is refused, unless the client
+names the set it belongs to (:func:`carry_over`: a page that changed its topics).
 """
 
 from __future__ import annotations
@@ -108,3 +109,10 @@ def decode(value: str, streams: Iterable[str]) -> dict[str, int]:
             raise InvalidCursor(f"bad position {part!r}")
         positions[name] = int(part, 36)
     return positions
+
+
+def carry_over(value: str, previous: Iterable[str], streams: Iterable[str]) -> dict[str, int]:
+    """The positions ``value`` (a cursor of the ``previous`` streams) holds for those of
+    ``streams`` both sets share; :class:`InvalidCursor` if it is not a cursor of them."""
+    old = decode(value, previous)
+    return {name: old[name] for name in set(streams) if name in old}

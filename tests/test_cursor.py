@@ -75,3 +75,14 @@ def test_one_stream_cursors_share_the_chunk_of_the_same_frame() -> None:
     a, b = first.chunk("broadcast", 5, frame), second.chunk("broadcast", 5, frame)
     assert a is b and a == f"id: {stream_tag(['broadcast'])}.5\n".encode() + frame
     assert first.chunk("broadcast", 6, frame) is not a  # another id, another chunk
+
+
+def test_carry_over_keeps_the_shared_streams_of_a_cursor_for_other_streams() -> None:
+    from django_sse.cursor import Cursor, InvalidCursor, carry_over
+
+    old = Cursor(["broadcast", "topic:a", "topic:b"], {"broadcast": 4, "topic:a": 7}).encode()
+    assert carry_over(old, ["topic:b", "broadcast", "topic:a"], ["broadcast", "topic:c"]) == {
+        "broadcast": 4
+    }
+    with pytest.raises(InvalidCursor):  # not a cursor of the streams it claims
+        carry_over(old, ["broadcast", "topic:x"], ["broadcast"])

@@ -260,3 +260,25 @@ def test_create_event_source_for_htmx_resumes_from_the_last_id_its_listeners_saw
         f"{ORIGIN}/events/?last_event_id=r.2",
     ]
     assert page.evaluate("swapped") == ["a", "b"]
+
+
+def test_connecting_to_other_topics_names_the_topics_its_cursor_belongs_to(page: Any) -> None:
+    page.evaluate("sources[0].open()")
+    emit(page, 0, "feed", "1", "c.7")
+    page.evaluate("djangoSSE.connect('/events/?topic=t&topic=u')")  # added one
+    page.evaluate("djangoSSE.connect('/events/')")  # removed both
+    page.evaluate("djangoSSE.connect('/events/')")  # the same topics: nothing to name
+    assert [s["url"] for s in sources(page)[1:]] == [
+        f"{ORIGIN}/events/?topic=t&topic=u&from_topic=t&last_event_id=c.7",
+        f"{ORIGIN}/events/?from_topic=t&from_topic=u&last_event_id=c.7",
+        f"{ORIGIN}/events/?last_event_id=c.7",
+    ]
+
+
+def test_a_revoked_topic_reconnects_without_it_keeping_the_other_places(page: Any) -> None:
+    page.evaluate("sources[0].open()")
+    emit(page, 0, "sse:revoked", '{"stream": "topic:t", "topic": "t"}', "c.8")
+    assert [(s["url"], s["readyState"]) for s in sources(page)] == [
+        (f"{ORIGIN}/events/?topic=t&last_event_id=c.0", CLOSED),
+        (f"{ORIGIN}/events/?last_event_id=c.8&from_topic=t", CONNECTING),
+    ]

@@ -33,7 +33,10 @@ async def test_cors_answers_only_allowed_origins_exactly(
     assert allowed.headers["access-control-allow-credentials"] == "true"
     assert "access-control-allow-origin" not in other.headers
     assert preflight.status_code == 204
-    assert preflight.headers["access-control-allow-headers"] == "Last-Event-ID, Cache-Control"
+    assert (
+        preflight.headers["access-control-allow-headers"]
+        == "Last-Event-ID, Cache-Control, Authorization"
+    )
 
 
 async def test_cors_is_off_by_default(daphne: Server) -> None:

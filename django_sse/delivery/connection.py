@@ -74,10 +74,12 @@ class Connection:
         denied: Callable[[Any, list[str]], Awaitable[list[str]]] | None = None,
         owners: tuple[tuple[str, int], ...] = (),
         session: str = "",
+        previous: list[str] | None = None,
     ) -> None:
         self.hub = hub
         self.streams = sorted(set(streams))
         self.last_event_id = last_event_id
+        self.previous = previous  # the streams the cursor belongs to, if not these
         self.user = user  # authorized again (by ``denied``) before each catch-up from the log
         self.denied = denied  # the streams of these ``user`` may no longer read
         self.owners = owners  # (limit key, cap) pairs
@@ -108,7 +110,7 @@ class Connection:
             return
         try:
             sub = await self.hub.subscribe(
-                self.streams, conf.SSE_MAX_PENDING, self.owners, self.session
+                self.streams, conf.SSE_MAX_PENDING, self.owners, self.session, _user_pk(self.user)
             )
         except LimitExceeded as exc:
             self.hub.counters["refused_limit"] += 1
@@ -164,7 +166,13 @@ class Connection:
         try:
             positions = cursors.decode(self.last_event_id, self.streams)
         except cursors.InvalidCursor:
-            return self._reset("invalid")
+            if self.previous is None:
+                return self._reset("invalid")
+            try:  # the page changed its topics: the streams it kept keep their place
+                kept = cursors.carry_over(self.last_event_id, self.previous, self.streams)
+            except cursors.InvalidCursor:
+                return self._reset("invalid")
+            positions = {**delivered, **kept}  # the new ones start live, as a fresh stream
         # Ahead of the hub: in flight (committed, not rung here yet) or never issued.
         if ahead := [s for s in self.streams if positions[s] > delivered[s]]:
             heads = await run_db(read_heads, ahead)
@@ -273,7 +281,8 @@ class Connection:
                 self.hub.incidents.note("overflow", dropped, _user_pk(self.user), self.streams)
                 sub.take()
                 await self._check_allowed()
-                chunk = self._dropped(sub) + await self._catch_up(self.streams)
+                kept = [s for s in self.streams if s not in sub.revoked]
+                chunk = self._dropped(sub) + await self._catch_up(kept)
             else:
                 chunk = await self._render(sub.take())
             if not chunk and loop.time() - self.written_at >= heartbeat:
@@ -295,11 +304,14 @@ class Connection:
 
     async def _render(self, frames: list[Frame]) -> bytes:
         out = []
+        revoked = self.sub.revoked if self.sub is not None else set()
         for stream, seq, frame in frames:
             # Read the cursor afresh each time: a reset replaces it.
             position = self.cursor.positions[stream]
             if seq is None:
                 out.append(frame)
+            elif stream in revoked:
+                continue  # queued before it was revoked: not written after the notice
             elif seq == position + 1:
                 out.append(self.cursor.chunk(stream, seq, frame))
             elif seq > position:

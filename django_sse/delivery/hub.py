@@ -34,7 +34,7 @@ from django_sse.delivery.live import Incidents, snapshot
 from django_sse.delivery.membership import LAYER_TIMEOUT, Memberships
 from django_sse.delivery.presence import PresenceBook
 from django_sse.delivery.state import StreamState
-from django_sse.delivery.subscription import Subscription
+from django_sse.delivery.subscription import Subscription, revoked_notice
 from django_sse.models import read_heads
 from django_sse.streams import HUBS_GROUP, group_name
 
@@ -43,6 +43,7 @@ logger = logging.getLogger("django_sse.delivery.hub")
 RING_TYPE = "sse.event"
 BATCH_TYPE = "sse.events"  # many events: "frames" and "items" of (stream, seq, frame index)
 CLOSE_TYPE = "sse.close"  # end a stream's local connections (of one session, if given)
+REVOKE_TYPE = "sse.revoke"  # take a topic out of its local connections (of one user, if given)
 BACKOFF_MIN = 0.1  # seconds before the first retry after a layer failure
 BACKOFF_MAX = 5.0  # seconds
 LINGER = 30.0  # seconds a stream stays joined after its last local connection left
@@ -84,13 +85,14 @@ class Hub:
         max_pending: int,
         owners: Iterable[tuple[str, int]] = (),
         session: str = "",
+        user: str = "",
     ) -> Subscription:
         """Register a connection; live frames queue up from the moment this returns.
 
         ``owners`` are (key, cap) pairs this connection counts against; a full one
         raises :class:`~django_sse.delivery.limits.LimitExceeded` before anything is done.
         """
-        sub = Subscription(tuple(streams), max_pending, self.quota.take(owners), session)
+        sub = Subscription(tuple(streams), max_pending, self.quota.take(owners), session, user)
         if self.draining:
             sub.end("shutdown")
         try:
@@ -131,10 +133,14 @@ class Hub:
                 continue
             state.subs.discard(sub)
             if not state.subs:
-                if self.linger > 0 and state.last is not None:
-                    state.linger = self.loop.call_later(self.linger, self._retire, state)
-                else:
-                    self._retire(state)
+                self._emptied(state)
+
+    def _emptied(self, state: StreamState) -> None:
+        """Nobody here reads ``state`` any more: linger, then leave its group."""
+        if self.linger > 0 and state.last is not None:
+            state.linger = self.loop.call_later(self.linger, self._retire, state)
+        else:
+            self._retire(state)
 
     def _retire(self, state: StreamState) -> None:
         state.linger = None
@@ -297,6 +303,10 @@ class Hub:
             state = self._streams.get(message.get("stream", ""))
             if state is not None:
                 self._end(state, message.get("session", ""))
+        elif kind == REVOKE_TYPE:
+            state = self._streams.get(message.get("stream", ""))
+            if state is not None:
+                self._revoke(state, message.get("user", ""))
         elif kind == PING_TYPE:
             self.keepalive.pong(message["n"])
 
@@ -324,6 +334,17 @@ class Hub:
             if not session or sub.session == session:
                 sub.end("logout")
                 self.counters["ended"] += 1
+
+    def _revoke(self, state: StreamState, user: str) -> None:
+        notice = revoked_notice(state.name)
+        for sub in tuple(state.subs):
+            if not user or sub.user == user:
+                state.subs.discard(sub)
+                sub.revoked.add(state.name)
+                sub.push(state.name, None, notice)
+                self.counters["revoked"] += 1
+        if not state.subs:
+            self._emptied(state)
 
     def state_of(self, name: str) -> StreamState | None:
         return self._streams.get(name)

@@ -11,12 +11,21 @@ heartbeat itself) instead of waking the connection.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from typing import Protocol
 
 from django_sse.delivery.ticker import Ticker, ticker_for
+from django_sse.wire import encode_event
 
 Frame = tuple[str, int | None, bytes]  # (stream, seq or None if ephemeral, bytes)
+REVOKED_EVENT = "sse:revoked"
+
+
+def revoked_notice(stream: str) -> bytes:
+    """What a connection is told when ``stream`` is taken out of it."""
+    data = {"stream": stream, "topic": stream.removeprefix("topic:")}
+    return encode_event(json.dumps(data), REVOKED_EVENT)
 
 
 class Direct(Protocol):
@@ -48,6 +57,8 @@ class Subscription:
         "max_pending",
         "owners",
         "session",
+        "user",
+        "revoked",
         "overflowed",
         "dropped",
         "closed",
@@ -66,11 +77,14 @@ class Subscription:
         max_pending: int,
         owners: tuple[str, ...] = (),
         session: str = "",
+        user: str = "",
     ) -> None:
         self.streams = streams
         self.max_pending = max_pending
         self.owners = owners  # limit keys this connection counts against
         self.session = session  # a digest of the session key, for logout
+        self.user = user  # the user's primary key ("" for anonymous), for revocation
+        self.revoked: set[str] = set()  # streams taken out of it: never delivered again
         self.overflowed = False
         self.dropped = 0  # ephemeral frames lost to overflows, not yet reported
         self.closed = False  # unsubscribed from the hub

@@ -28,6 +28,7 @@ from django_sse.cursor import Cursor
 from django_sse.delivery.db import run_db_now
 from django_sse.models import read_heads
 from django_sse.streams import streams_for
+from django_sse.tokens import subscription_token
 
 register = template.Library()
 
@@ -54,9 +55,15 @@ def _may_connect(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False)) or conf.SSE_ALLOW_ANONYMOUS
 
 
-def stream_url(user: Any, topics: list[str], *, url: str | None, resume: bool) -> str:
-    """The endpoint URL with ``?topic=`` parameters and, if ``resume``, a cursor."""
+def stream_url(
+    user: Any, topics: list[str], *, url: str | None, resume: bool, token: object = False
+) -> str:
+    """The endpoint URL with ``?topic=`` parameters and, if ``resume``, a cursor; with
+    ``token`` (True, or seconds) a subscription token of the user's instead of the session."""
     params = [("topic", topic) for topic in topics]
+    if token is not False and getattr(user, "is_authenticated", False):
+        max_age = None if token is True else float(token)  # type: ignore[arg-type]
+        params.append(("token", subscription_token(user, topics, max_age=max_age)))
     if resume:
         streams = streams_for(user, topics)
         params.append(("last_event_id", Cursor(streams, read_heads(streams)).encode()))
@@ -91,34 +98,48 @@ def sse_script(
     events: str | list[str] | tuple[str, ...] = (),
     url: str | None = None,
     resume: bool = True,
+    token: object = False,
 ) -> SafeString:
     """``<script>`` for django-sse.js, connected to the user's streams and ``topics``.
 
     ``events``: names (space-separated or a list) to re-dispatch as ``sse:<name>``
     DOM events; ``url``: another endpoint URL; ``resume=False``: no cursor (for
-    pages served from a shared cache). Renders nothing for an anonymous user when
-    ``SSE_ALLOW_ANONYMOUS`` is off, as the endpoint would refuse it.
+    pages served from a shared cache); ``token=True`` (or seconds): a subscription
+    token in the URL, for an endpoint on another origin. Renders nothing for an
+    anonymous user when ``SSE_ALLOW_ANONYMOUS`` is off, as the endpoint would refuse it.
     """
     names = events.split() if isinstance(events, str) else list(events)
-    return run_db_now(_script, context, _flatten(topics), names, url, resume)
+    return run_db_now(_script, context, _flatten(topics), names, url, resume, token)
 
 
 def _script(
-    context: template.Context, topics: list[str], names: list[str], url: str | None, resume: bool
+    context: template.Context,
+    topics: list[str],
+    names: list[str],
+    url: str | None,
+    resume: bool,
+    token: object,
 ) -> SafeString:
     user = _user(context)  # may load the user: off the event loop's thread, like the cursor
     if not _may_connect(user):
         return SafeString("")
-    return script_tag(stream_url(user, topics, url=url, resume=resume), names, _nonce(context))
+    src = stream_url(user, topics, url=url, resume=resume, token=token)
+    return script_tag(src, names, _nonce(context))
 
 
 @register.simple_tag(takes_context=True)
 def sse_url(
-    context: template.Context, *topics: Any, url: str | None = None, resume: bool = True
+    context: template.Context,
+    *topics: Any,
+    url: str | None = None,
+    resume: bool = True,
+    token: object = False,
 ) -> str:
     """The stream URL with ``topics`` and a cursor, e.g. for htmx's ``sse-connect``."""
-    return run_db_now(_url, context, _flatten(topics), url, resume)
+    return run_db_now(_url, context, _flatten(topics), url, resume, token)
 
 
-def _url(context: template.Context, topics: list[str], url: str | None, resume: bool) -> str:
-    return stream_url(_user(context), topics, url=url, resume=resume)
+def _url(
+    context: template.Context, topics: list[str], url: str | None, resume: bool, token: object
+) -> str:
+    return stream_url(_user(context), topics, url=url, resume=resume, token=token)

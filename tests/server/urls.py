@@ -13,6 +13,8 @@ urlpatterns = [
     path("test/publish/", views.publish),
     path("test/hub/", views.hub),
     path("test/presence/", views.presence),
+    path("test/token/", views.token),
+    path("test/revoke/", views.revoke),
     path("test/prune/", views.prune),
     path("test/chunks/", views.chunks),
 ]

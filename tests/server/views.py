@@ -106,3 +106,27 @@ def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
 def chunks(request: HttpRequest) -> StreamingHttpResponse:
     """An ordinary page in three body chunks (not an event stream)."""
     return StreamingHttpResponse(iter([b"one,", b"two,", b"three"]), content_type="text/plain")
+
+
+def token(request: HttpRequest) -> JsonResponse:
+    """A subscription token of the logged-in user for ``?topic=``, ``?max_age=`` seconds;
+    ``?password=`` sets the user's password first (it ends the tokens minted before)."""
+    user: Any = request.user
+    if request.GET.get("password"):
+        user.set_password(request.GET["password"])
+        user.save()
+        return JsonResponse({})
+    max_age = float(request.GET["max_age"]) if "max_age" in request.GET else None
+    minted = django_sse.subscription_token(user, request.GET.getlist("topic"), max_age=max_age)
+    return JsonResponse({"token": minted})
+
+
+@csrf_exempt
+async def revoke(request: HttpRequest) -> JsonResponse:
+    """POST ``{"topic": name, "user": pk or null}``: revoke it (sync, as a view would)."""
+    spec = json.loads(request.body)
+    if spec.get("user") is None:
+        await sync_to_async(django_sse.revoke_topic)(spec["topic"])
+    else:
+        await sync_to_async(django_sse.revoke)(spec["user"], spec["topic"])
+    return JsonResponse({})

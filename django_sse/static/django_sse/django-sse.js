@@ -11,7 +11,7 @@
   const BACKOFF_INITIAL = 1000; // milliseconds before the first reconnect of our own
   const BACKOFF_MAX = 30000; // milliseconds, the ceiling of the exponential backoff
   const PROVEN_AFTER = 5000; // milliseconds open (or one event) before an open counts
-  const RESERVED = new Set(['sse:reset', 'sse:dropped', 'sse:join', 'sse:leave']); // wire names kept as DOM names
+  const RESERVED = new Set(['sse:reset', 'sse:dropped', 'sse:join', 'sse:leave', 'sse:revoked']); // wire names kept as DOM names
 
   // An incremental text/event-stream parser (WHATWG HTML, "Server-sent events").
   // feed() takes bytes (Uint8Array) or already decoded text, cut anywhere: a
@@ -117,6 +117,18 @@
     event.lastEventId = id;
     event.raw = text;
     document.dispatchEvent(event);
+    if (name === 'sse:revoked' && data && data.topic) withoutTopic(data.topic);
+  }
+
+  // The server took a topic out of this stream (django_sse.revoke): reconnect without
+  // it, at once, keeping the place in every other stream (from_topic).
+  function withoutTopic(topic) {
+    if (!live.url) return;
+    const url = new URL(live.url, document.baseURI);
+    const kept = url.searchParams.getAll('topic').filter((t) => t !== topic);
+    url.searchParams.delete('topic');
+    for (const t of kept) url.searchParams.append('topic', t);
+    connect(url.href);
   }
 
   // The page's stream; `attempt` counts our own reconnects since the last proven open,
@@ -227,9 +239,25 @@
     live.source = null;
   }
 
+  function topicsOf(href) {
+    return new URL(href, document.baseURI).searchParams.getAll('topic').sort();
+  }
+
+  // A new URL with other topics: name the topics the cursor was issued for
+  // (from_topic), so the streams both keep their place instead of a reset.
+  function movedFrom(href, before) {
+    const url = new URL(href, document.baseURI);
+    const previous = topicsOf(before);
+    url.searchParams.delete('from_topic');
+    if (previous.join('\n') !== topicsOf(href).join('\n')) {
+      for (const topic of previous.length ? previous : ['']) url.searchParams.append('from_topic', topic);
+    }
+    return url.href;
+  }
+
   function connect(url) {
     stop();
-    if (url) live.url = url;
+    if (url) live.url = live.url && live.lastEventId ? movedFrom(url, live.url) : url;
     if (!live.url) throw new Error('djangoSSE.connect(): no stream URL');
     live.attempt = 0;
     live.dropped = false;
