@@ -73,11 +73,15 @@ def stream_url(
     return base + ("&" if "?" in base else "?") + urlencode(params)
 
 
-def script_tag(url: str, events: list[str], nonce: object = None) -> SafeString:
+def script_tag(
+    url: str, events: list[str], nonce: object = None, shared: bool = True
+) -> SafeString:
     """The ``<script>`` element; every value is escaped into an attribute."""
     attrs: list[tuple[str, object]] = [("src", static(SCRIPT_PATH)), ("data-url", url)]
     if events:
         attrs.append(("data-events", json.dumps(events)))
+    if not shared:
+        attrs.append(("data-shared", "false"))
     if nonce is not None:
         attrs.append(("nonce", nonce))
     return format_html("<script {} defer></script>", format_html_join(" ", '{}="{}"', attrs))
@@ -99,17 +103,20 @@ def sse_script(
     url: str | None = None,
     resume: bool = True,
     token: object = False,
+    shared: bool = True,
 ) -> SafeString:
     """``<script>`` for django-sse.js, connected to the user's streams and ``topics``.
 
     ``events``: names (space-separated or a list) to re-dispatch as ``sse:<name>``
     DOM events; ``url``: another endpoint URL; ``resume=False``: no cursor (for
     pages served from a shared cache); ``token=True`` (or seconds): a subscription
-    token in the URL, for an endpoint on another origin. Renders nothing for an
-    anonymous user when ``SSE_ALLOW_ANONYMOUS`` is off, as the endpoint would refuse it.
+    token in the URL, for an endpoint on another origin; ``shared=False``: a stream
+    of its own in each tab, instead of one for all the tabs of the page. Renders
+    nothing for an anonymous user when ``SSE_ALLOW_ANONYMOUS`` is off, as the endpoint
+    would refuse it.
     """
     names = events.split() if isinstance(events, str) else list(events)
-    return run_db_now(_script, context, _flatten(topics), names, url, resume, token)
+    return run_db_now(_script, context, _flatten(topics), names, url, resume, token, shared)
 
 
 def _script(
@@ -119,12 +126,13 @@ def _script(
     url: str | None,
     resume: bool,
     token: object,
+    shared: bool,
 ) -> SafeString:
     user = _user(context)  # may load the user: off the event loop's thread, like the cursor
     if not _may_connect(user):
         return SafeString("")
     src = stream_url(user, topics, url=url, resume=resume, token=token)
-    return script_tag(src, names, _nonce(context))
+    return script_tag(src, names, _nonce(context), shared=bool(shared))
 
 
 @register.simple_tag(takes_context=True)

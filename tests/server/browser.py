@@ -27,7 +27,7 @@ STATIC_ROOT = Path(django_sse.__file__).parent / "static"
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>django-sse test page</title>
-{% load django_sse %}{% sse_script topics events=events url=url %}
+{% load django_sse %}{% sse_script topics events=events url=url shared=shared %}
 </head><body><p>django-sse test page</p></body></html>"""
 
 _refusals = {"left": getattr(settings, "TEST_STREAM_REFUSALS", 0)}
@@ -35,12 +35,13 @@ _posts = {"open": 0}  # POST streams still running
 
 
 def page(request: HttpRequest) -> HttpResponse:
-    """``?topic=``, ``?event=`` and ``?url=`` become the tag's arguments."""
+    """``?topic=``, ``?event=``, ``?url=`` and ``?shared=0`` become the tag's arguments."""
     get_token(request)  # sets the csrftoken cookie that djangoSSE.post() sends back
     context = {
         "topics": request.GET.getlist("topic"),
         "events": request.GET.getlist("event"),
         "url": request.GET.get("url"),
+        "shared": request.GET.get("shared") != "0",
     }
     return HttpResponse(engines["django"].from_string(PAGE).render(context, request))
 

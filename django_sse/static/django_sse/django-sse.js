@@ -147,10 +147,19 @@
     timer: null,
     state: null,
   };
-  const names = new Set(['message', ...RESERVED]); // the event names it listens to
+  const names = new Set(['message', ...RESERVED]); // the event names this page listens to
+  const groupNames = new Set(names); // ... and the other tabs of its group (what a leader opens)
+
+  // One stream for all the tabs of a page (same origin, same URL but for the cursor):
+  // the tab holding the Web Lock named after the URL opens it and relays every event
+  // through a BroadcastChannel of that name; when it goes, the lock passes to another
+  // tab, which opens from the last event relayed to it. Each tab keeps its own cursor
+  // and skips a relayed event it already has, so every tab sees each event once, in order.
+  const shared = { enabled: true, group: null };
 
   function setState(state) {
     if (state === live.state) return;
+    if (shared.group?.leader) relay({ type: 'state', state });
     const previous = live.state;
     live.state = state;
     document.documentElement.setAttribute('data-sse-state', state);
@@ -166,15 +175,90 @@
 
   function onMessage(event) {
     if (!live.proven && event.currentTarget === live.source) prove();
+    const id = event.lastEventId;
+    const fresh = Boolean(id) && id !== live.lastEventId; // ephemeral events keep the last id
     // Ephemeral events carry no id of their own: keep the last real one.
-    if (event.lastEventId) live.lastEventId = event.lastEventId;
-    deliver(event.type, event.data, event.lastEventId);
+    if (id) live.lastEventId = id;
+    // To the other tabs first: a delivery may move this tab to another group.
+    if (shared.group?.leader) relay({ type: 'event', name: event.type, text: event.data, id, fresh });
+    if (names.has(event.type)) deliver(event.type, event.data, id);
   }
 
   function listen(name) {
     if (names.has(name)) return;
     names.add(name);
+    addGroupName(name);
+    shared.group?.channel.postMessage({ type: 'names', names: [name] });
+  }
+
+  function addGroupName(name) {
+    if (groupNames.has(name)) return;
+    groupNames.add(name);
     if (live.source) live.source.addEventListener(name, onMessage);
+  }
+
+  function groupKey(href) {
+    const url = new URL(href, document.baseURI);
+    for (const param of ['last_event_id', 'from_topic', 'token']) url.searchParams.delete(param);
+    url.searchParams.sort();
+    return 'django-sse ' + url.origin + url.pathname + '?' + url.searchParams;
+  }
+
+  function canShare() {
+    return shared.enabled && Boolean(navigator.locks) && typeof BroadcastChannel === 'function';
+  }
+
+  function relay(message) {
+    shared.group.channel.postMessage(message);
+  }
+
+  // Whether a relayed event's id is past this tab's cursor: same streams, and some
+  // stream's position beyond ours (a new leader's replay repeats what we have).
+  function isNew(id) {
+    const [tag, ...theirs] = id.split('.');
+    const [ownTag, ...ours] = live.lastEventId.split('.');
+    if (!live.lastEventId || tag !== ownTag || theirs.length !== ours.length) return true;
+    return theirs.some((part, i) => parseInt(part, 36) > parseInt(ours[i], 36));
+  }
+
+  function onRelay(group, message) {
+    if (group !== shared.group) return;
+    if (message.names) for (const name of message.names) addGroupName(name);
+    if (message.type === 'hello' && group.leader) relay({ type: 'state', state: live.state });
+    if (group.leader) return; // only the leader's own stream counts in the leader
+    if (message.type === 'state') setState(message.state);
+    if (message.type === 'event') {
+      if (message.fresh && !isNew(message.id)) return;
+      if (message.fresh) live.lastEventId = message.id;
+      if (names.has(message.name)) deliver(message.name, message.text, message.id);
+    }
+  }
+
+  function joinGroup() {
+    const key = groupKey(live.url);
+    const group = { key, channel: new BroadcastChannel(key), abort: new AbortController() };
+    group.leader = false;
+    group.release = null;
+    shared.group = group;
+    group.channel.onmessage = (event) => onRelay(group, event.data);
+    group.channel.postMessage({ type: 'hello', names: [...groupNames] });
+    const lead = () =>
+      new Promise((release) => {
+        if (shared.group !== group) return release();
+        group.leader = true;
+        group.release = release;
+        open(); // from this tab's cursor: the last event the previous leader relayed
+      });
+    navigator.locks.request(key, { signal: group.abort.signal }, lead).catch(() => {});
+  }
+
+  function leaveGroup() {
+    const group = shared.group;
+    if (!group) return;
+    shared.group = null;
+    group.abort.abort(); // not leading yet: withdraw from the queue
+    if (group.release) group.release(); // leading: the next tab in the queue takes over
+    group.channel.close();
   }
 
   // The delay before our reconnect number `attempt` (0-based): exponential,
@@ -226,10 +310,11 @@
       setState('open');
     };
     source.onerror = () => onError(source);
-    for (const name of names) source.addEventListener(name, onMessage);
+    for (const name of groupNames) source.addEventListener(name, onMessage);
   }
 
   function stop() {
+    leaveGroup();
     clearTimeout(live.timer);
     clearTimeout(live.provenTimer);
     live.timer = null;
@@ -262,7 +347,8 @@
     live.attempt = 0;
     live.dropped = false;
     setState('connecting');
-    open();
+    if (canShare()) joinGroup();
+    else open();
   }
 
   function close() {
@@ -384,6 +470,7 @@
 
   function configure(script) {
     const dataset = script.dataset;
+    if (dataset.shared === 'false') shared.enabled = false;
     if (dataset.events) for (const name of JSON.parse(dataset.events)) listen(name);
     if (!dataset.url) return;
     live.url = dataset.url;
@@ -418,6 +505,11 @@
     },
     get lastEventId() {
       return live.lastEventId;
+    },
+    // 'leader' (this tab holds the stream), 'follower' (another tab relays it), 'alone'.
+    get role() {
+      if (!shared.group) return 'alone';
+      return shared.group.leader ? 'leader' : 'follower';
     },
   };
 
