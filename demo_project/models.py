@@ -117,3 +117,15 @@ def send_card(sender: Any, recipient: Any, text: str) -> None:
     """Render a card (HTML, escaped as any template) and send it to ``recipient``'s tabs."""
     context = {"sender": sender, "text": text, "sent": timezone.now()}
     send_to_user(recipient, render_to_string("htmx/card.html", context), event=CARD_EVENT)
+
+
+class Kick(models.Model):
+    """Someone kept out of the demo's room until ``until`` (demo_project.rooms)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+    objects: ClassVar[models.Manager[Kick]] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.user} until {self.until:%H:%M:%S}"

@@ -107,6 +107,11 @@ LOGGING = {
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
+# The room page: who is here, with join and leave events; a kick keeps one out.
+SSE_PRESENCE_TTL = 30.0
+SSE_PRESENCE_EVENTS = ["room"]
+SSE_AUTHORIZE = "demo_project.rooms.authorize"
+
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

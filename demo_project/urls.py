@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
-from demo_project import progress_views, views
+from demo_project import progress_views, rooms, views
 
 urlpatterns = [
     path("", views.notifications, name="index"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("progress/phases/run/", progress_views.phases_run, name="phases_run"),
     path("progress/jobs/", progress_views.jobs, name="jobs"),
     path("progress/jobs/<uuid:job_id>/", progress_views.export_job, name="export_job"),
+    path("room/", rooms.room, name="room"),
+    path("room/kick/", rooms.kick, name="kick"),
     path("htmx/", views.htmx_page, name="htmx"),
     path("htmx/send/", views.htmx_send, name="htmx_send"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

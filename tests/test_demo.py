@@ -85,3 +85,27 @@ def test_recovery_page_shows_what_was_published_while_the_server_was_down(
     states.reverse()  # the log shows the newest first
     assert states == reconnected_states(states)
     expect(bob.locator("#unread")).to_have_text("1")
+
+
+def test_the_room_shows_who_comes_and_goes_and_a_kick_takes_it_away_at_once(
+    demo_server: DemoServer, new_context: Any
+) -> None:
+    alice = log_in(new_context, demo_server, "alice")
+    alice.get_by_role("link", name="Room").click()
+    state_is(alice, "open")
+    expect(alice.locator("#tab-role")).to_have_text("the leader")
+    bob = log_in(new_context, demo_server, "bob")
+    bob.get_by_role("link", name="Room").click()
+    state_is(bob, "open")
+    expect(alice.locator("#here li")).to_have_text(["alice", "bob"])  # sse:join
+    expect(bob.locator("#here li")).to_contain_text(["alice", "bob"])
+
+    alice.get_by_label("Who").select_option("bob")
+    alice.get_by_role("button", name="Kick out").click()
+    expect(bob.locator("#revoked")).to_be_visible()  # sse:revoked, in bob's open tab
+    expect(alice.locator("#here li")).to_have_text(["alice"], timeout=10_000)  # sse:leave
+    state_is(bob, "open")  # his other streams go on: a notification still arrives
+    alice.get_by_role("link", name="Notifications").click()
+    alice.get_by_label("Message").fill("Still there?")
+    alice.get_by_role("button", name="Send").click()
+    expect(bob.locator(".toast")).to_have_text(["aliceStill there?"])

@@ -25,7 +25,7 @@ from tests.browser_fixtures import (  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["Notifications", "Feed", "Recovery", "Import", "Phases", "Job", "htmx"]
+PAGES = ["Notifications", "Feed", "Recovery", "Import", "Phases", "Job", "htmx", "Room"]
 SIDEWAYS = "document.documentElement.scrollWidth - window.innerWidth"
 
 
