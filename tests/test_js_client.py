@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,6 +18,7 @@ from tests.browser_fixtures import TIMEOUT, browser_fixture  # noqa: F401 - a fi
 
 JS_FILE = Path(__file__).resolve().parent.parent / "django_sse/static/django_sse/django-sse.js"
 ORIGIN = "http://sse.test"
+SECURE_ORIGIN = "https://sse.test"
 PAGE = """<!doctype html><html><head><title>client</title>
 <script src="/static/django-sse.js" data-url="/events/?topic=t&amp;last_event_id=c.0"
   data-events='["feed"]' defer></script>
@@ -55,7 +57,7 @@ PROVEN_AFTER = 5_000  # milliseconds an open stream must last to count as a succ
 
 
 def _serve(route: Any) -> None:
-    path = route.request.url.removeprefix(ORIGIN)
+    path = urlsplit(route.request.url).path
     if path == "/static/django-sse.js":
         route.fulfill(path=str(JS_FILE), content_type="text/javascript")
     elif path == "/later.js":
@@ -64,18 +66,30 @@ def _serve(route: Any) -> None:
         route.fulfill(body=PAGE, content_type="text/html")
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def _page(browser: Any, origin: str) -> Iterator[Any]:
     context = browser.new_context()
     context.set_default_timeout(TIMEOUT)
-    context.route(f"{ORIGIN}/**", _serve)
+    context.route(f"{origin}/**", _serve)
     context.add_init_script(script=FAKE_EVENT_SOURCE)
     page = context.new_page()
     page.clock.install(time=0)
-    page.goto(f"{ORIGIN}/")
+    page.goto(f"{origin}/")
     page.clock.pause_at(3_600_000)  # from here on, timers fire only when the test says
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """Plain http on a host that is not this machine: not a secure context, so no Web
+    Locks, so each tab has a stream of its own (the fallback)."""
+    yield from _page(browser, ORIGIN)
+
+
+@pytest.fixture
+def secure_page(browser: Any) -> Iterator[Any]:
+    """https: a secure context, where the tabs of a page share one stream."""
+    yield from _page(browser, SECURE_ORIGIN)
 
 
 def emit(page: Any, index: int, name: str, data: str, last_id: str = "") -> None:
@@ -91,6 +105,7 @@ def test_connects_with_the_tag_url_once_deferred_scripts_have_run(page: Any) -> 
         [f"{ORIGIN}/events/?topic=t&last_event_id=c.0", True]
     ]
     assert page.evaluate("document.documentElement.dataset.sseState") == "connecting"
+    assert page.evaluate("djangoSSE.role") == "alone"  # not a secure context: no Web Locks
 
 
 def test_named_events_become_dom_events_with_json_or_text(page: Any) -> None:
@@ -282,3 +297,36 @@ def test_a_revoked_topic_reconnects_without_it_keeping_the_other_places(page: An
         (f"{ORIGIN}/events/?topic=t&last_event_id=c.0", CLOSED),
         (f"{ORIGIN}/events/?last_event_id=c.8&from_topic=t", CONNECTING),
     ]
+
+
+def test_a_follower_tab_takes_each_relayed_event_once_and_keeps_the_furthest_cursor(
+    secure_page: Any,
+) -> None:
+    page = secure_page
+    follower = page.context.new_page()
+    follower.goto(f"{SECURE_ORIGIN}/")
+    follower.wait_for_function("window.djangoSSE?.role === 'follower'", polling=50)
+    assert page.evaluate("djangoSSE.role") == "leader"
+    page.evaluate("sources[0].open()")
+    follower.wait_for_function("djangoSSE.state === 'open'", polling=50)  # mirrored
+    for kind, data, event_id in [
+        ("feed", "a", "t.1.0"),
+        ("feed", "b", "t.1.1"),
+        ("message", "ephemeral", "t.1.1"),  # no id of its own: always delivered
+        ("feed", "a again", "t.1.0"),  # a new leader's replay: already had
+        ("feed", "c", "t.2.1"),
+        ("feed", "old", "t.2.0"),  # behind in the second stream, nowhere ahead
+        ("feed", "d", "t.3.0"),  # ahead in the first: the cursor keeps the furthest of both
+    ]:
+        emit(page, 0, kind, data, event_id)
+    follower.wait_for_function("seen.length >= 5", polling=50)
+    follower.wait_for_timeout(200)
+    assert [detail for _, detail, _ in follower.evaluate("seen")] == [
+        "a",
+        "b",
+        "ephemeral",
+        "c",
+        "d",
+    ]
+    assert follower.evaluate("djangoSSE.lastEventId") == "t.3.1"
+    follower.close()

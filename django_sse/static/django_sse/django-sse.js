@@ -212,13 +212,16 @@
     shared.group.channel.postMessage(message);
   }
 
-  // Whether a relayed event's id is past this tab's cursor: same streams, and some
-  // stream's position beyond ours (a new leader's replay repeats what we have).
-  function isNew(id) {
+  // A relayed event's id against this tab's cursor: null if it is no further in any
+  // stream (a new leader's replay repeats what we have), else the cursor moved on to it,
+  // stream by stream (this tab may be ahead in another stream, from its render).
+  function advanced(id) {
     const [tag, ...theirs] = id.split('.');
     const [ownTag, ...ours] = live.lastEventId.split('.');
-    if (!live.lastEventId || tag !== ownTag || theirs.length !== ours.length) return true;
-    return theirs.some((part, i) => parseInt(part, 36) > parseInt(ours[i], 36));
+    if (!live.lastEventId || tag !== ownTag || theirs.length !== ours.length) return id;
+    const positions = theirs.map((part, i) => Math.max(parseInt(part, 36), parseInt(ours[i], 36)));
+    if (positions.every((position, i) => position === parseInt(ours[i], 36))) return null;
+    return [tag, ...positions.map((position) => position.toString(36))].join('.');
   }
 
   function onRelay(group, message) {
@@ -228,8 +231,11 @@
     if (group.leader) return; // only the leader's own stream counts in the leader
     if (message.type === 'state') setState(message.state);
     if (message.type === 'event') {
-      if (message.fresh && !isNew(message.id)) return;
-      if (message.fresh) live.lastEventId = message.id;
+      if (message.fresh) {
+        const cursor = advanced(message.id);
+        if (cursor === null) return;
+        live.lastEventId = cursor;
+      }
       if (names.has(message.name)) deliver(message.name, message.text, message.id);
     }
   }
