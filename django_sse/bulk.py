@@ -83,7 +83,7 @@ def _rings(prepared: _Prepared, seqs: list[int | None]) -> list[Ring]:
 def _publish(prepared: _Prepared, persist: bool) -> list[int | None]:
     seqs = _store(prepared, persist)
     if rings := _rings(prepared, seqs):
-        queue_on_commit(rings)  # ephemeral ones too: a rollback tells nobody
+        queue_on_commit(rings, bulk=True)  # ephemeral ones too: a rollback tells nobody
     return seqs
 
 
@@ -91,7 +91,7 @@ async def _apublish(prepared: _Prepared, persist: bool) -> list[int | None]:
     if not prepared.rows:
         return []
     seqs = await sync_to_async(_store)(prepared, persist)
-    queue(_rings(prepared, seqs))
+    queue(_rings(prepared, seqs), bulk=True)
     return seqs
 
 

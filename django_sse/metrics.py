@@ -97,7 +97,7 @@ class Metrics:
             "sse_streams_open", "Open streams", multiprocess_mode="livesum"
         )
         self.published = prometheus_client.Counter(
-            "sse_events_published", "Events published (rung)", ["persist"]
+            "sse_events_published", "Events published (rung)", ["persist", "bulk"]
         )
         self.latency = prometheus_client.Histogram(
             "sse_delivery_latency_seconds",
@@ -145,8 +145,9 @@ async def _copy_forever(hub: Hub) -> None:
 _copies: weakref.WeakKeyDictionary[Hub, Counter[str]] = weakref.WeakKeyDictionary()
 
 
-def _count_publish(sender: object, seq: int | None, **kwargs: Any) -> None:
-    _get().published.labels(persist="true" if seq is not None else "false").inc()
+def _count_publish(sender: object, seq: int | None, bulk: bool = False, **kwargs: Any) -> None:
+    persist = "true" if seq is not None else "false"
+    _get().published.labels(persist=persist, bulk="true" if bulk else "false").inc()
 
 
 def install() -> None:

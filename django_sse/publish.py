@@ -41,29 +41,30 @@ from django_sse.streams import (
 __all__ = ["flush"]  # django_sse.flush
 
 
-def _announce(items: Sequence[Item]) -> None:
+def _announce(items: Sequence[Item], bulk: bool) -> None:
     if event_published.has_listeners():
         for ring in items:
             if isinstance(ring, Ring):
                 event_published.send(
-                    sender=None, stream=ring.stream, seq=ring.seq, frame=ring.frame
+                    sender=None, stream=ring.stream, seq=ring.seq, frame=ring.frame, bulk=bulk
                 )
 
 
-def queue(items: Sequence[Item]) -> None:
-    """Hand ``items`` to the loop that sends them; returns at once (from any thread)."""
-    _announce(items)
+def queue(items: Sequence[Item], bulk: bool = False) -> None:
+    """Hand ``items`` to the loop that sends them; returns at once (from any thread).
+    ``bulk``: they come from the bulk API (the ``event_published`` signal says so)."""
+    _announce(items, bulk)
     ringer().put(items)
 
 
-def queue_on_commit(items: Sequence[Item]) -> None:
+def queue_on_commit(items: Sequence[Item], bulk: bool = False) -> None:
     """:func:`queue` once the transaction the log was written in commits (at once outside
     ``atomic()``: an ephemeral event never needs a database connection)."""
     using = router.db_for_write(models.Event)
     if not in_atomic_block(using):
-        queue(items)
+        queue(items, bulk)
         return
-    transaction.on_commit(partial(queue, items), using=using)
+    transaction.on_commit(partial(queue, items, bulk), using=using)
 
 
 def in_atomic_block(using: str) -> bool:

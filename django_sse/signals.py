@@ -15,7 +15,8 @@ connection_opened = Signal()
 connection_closed = Signal()
 
 # Sent as each event rings (after its transaction commits), with ``stream``, ``seq``
-# (None for an ephemeral event) and ``frame`` (the encoded bytes). Receivers run
+# (None for an ephemeral event), ``frame`` (the encoded bytes) and ``bulk`` (True when
+# it came from send_to_users / publish_many). Receivers run
 # inline, on the publisher's path: keep them sync and quick. django_sse.testing's
 # capture_events() is built on it.
 event_published = Signal()

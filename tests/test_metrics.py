@@ -49,6 +49,8 @@ async def test_the_numbers_say_what_happened_across_processes(
         await client.wait_hub(subscriptions=3)
         await client.publish(*[broadcast({"n": n}) for n in range(5)])  # in the server
         assert len(finish(sqlite_backend.publisher("broadcast", "", 4, tag))) == 4  # a worker
+        bulk = sqlite_backend.publisher("bulk", "metrics-bulk", 3, tag + "b")  # publish_many
+        assert len(finish(bulk)) == 3
         for reader in (two, three):
             assert len(await reader.events(9)) == 9
         first, *_ = await one.events(9)
@@ -71,7 +73,8 @@ async def test_the_numbers_say_what_happened_across_processes(
     # layer, were found in the log by the hub's watch of the SQLite file.
     assert found[("sse_rings_received_total", ())] + found[("sse_repaired_events_total", ())] == 9
     # Both processes' publishes, added up: the server's 5 and the worker's 4.
-    assert found[("sse_events_published_total", (("persist", "true"),))] == 9
+    assert found[("sse_events_published_total", (("bulk", "false"), ("persist", "true")))] == 9
+    assert found[("sse_events_published_total", (("bulk", "true"), ("persist", "true")))] == 3
 
 
 @pytest.mark.e2e
