@@ -49,7 +49,7 @@ chromium:
 	fi
 
 pytest: $(BIN)/.installed chromium
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 --durations=15 $(PYTEST_ARGS)
 
 # The documentation site, warnings as errors: a broken link between pages, to a heading
 # or to a Python name fails (external links are not fetched: the build is offline).
