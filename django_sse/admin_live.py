@@ -16,7 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from django_sse.conf import conf
-from django_sse.delivery.hub import running_hub
+from django_sse.delivery.hub import Hub, running_hub
 from django_sse.delivery.live import SHOWN, snapshot
 from django_sse.models import PresenceProcess, live_presence
 
@@ -27,8 +27,12 @@ INCIDENTS = 30  # resets and overflows listed, newest first
 def picture() -> dict[str, Any]:
     """The page's context: ``processes``, ``streams``, ``incidents``, and how it knows."""
     fleet = conf.SSE_PRESENCE_TTL is not None
-    processes = _from_database() if fleet else _from_this_process()
-    streams = _streams_from_database() if fleet else _streams_from_this_process()
+    if fleet:
+        processes, streams = _from_database(), _streams_from_database()
+    elif (hub := running_hub()) is not None:
+        processes, streams = _from_hub(hub), _streams_from_hub(hub)
+    else:  # this process serves no streams
+        processes, streams = [], []
     incidents = sorted(
         (
             {**incident, "process": p["name"], "at": _when(incident["at"])}
@@ -64,10 +68,7 @@ def _from_database() -> list[dict[str, Any]]:
     ]
 
 
-def _from_this_process() -> list[dict[str, Any]]:
-    hub = running_hub()
-    if hub is None:
-        return []
+def _from_hub(hub: Hub) -> list[dict[str, Any]]:
     return [{"name": "this process", "started": None, "renewed": None, "stats": snapshot(hub)}]
 
 
@@ -84,10 +85,7 @@ def _streams_from_database() -> list[dict[str, Any]]:
     return list(rows)
 
 
-def _streams_from_this_process() -> list[dict[str, Any]]:
-    hub = running_hub()
-    if hub is None:
-        return []
+def _streams_from_hub(hub: Hub) -> list[dict[str, Any]]:
     counts: list[dict[str, Any]] = [
         {"stream": name, "connections": len(state.subs), "users": None}
         for name in hub.stream_names()

@@ -14,6 +14,7 @@ import re
 from django_sse.conf import conf
 
 BROADCAST = "broadcast"
+TOPIC_PREFIX = "topic:"  # a topic's stream is TOPIC_PREFIX + its name
 HUBS_GROUP = "sse.hubs"  # every hub joins it: a batch on many streams goes there once
 TOPIC_MAX_LENGTH = 80  # characters: "sse.topic." + 80 stays under 100
 _NAME = re.compile(r"[A-Za-z0-9._-]+")
@@ -32,7 +33,7 @@ def _check_name(kind: str, name: object) -> str:
 
 def topic_stream(topic: object) -> str:
     """The stream name of a topic, after validating the topic name."""
-    return "topic:" + _check_name("topic", topic)
+    return TOPIC_PREFIX + _check_name("topic", topic)
 
 
 def user_stream(pk: object) -> str:

@@ -22,7 +22,7 @@ from django.core import signing
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from django_sse.conf import conf
-from django_sse.streams import topic_stream
+from django_sse.streams import streams_for
 
 SALT = "django_sse.subscription"
 MAX_TOKEN_LENGTH = 2048  # characters: anything longer is not one of ours
@@ -60,10 +60,7 @@ def subscription_token(
     if not user.is_active:
         raise ValueError("subscription_token() refuses an inactive user")
     names = sorted(set(topics))
-    for name in names:
-        topic_stream(name)  # the same names the endpoint accepts
-    if len(names) > conf.SSE_MAX_TOPICS:
-        raise ValueError(f"at most {conf.SSE_MAX_TOPICS} topics per connection")
+    streams_for(user, names)  # refuses what the endpoint would: a bad name, too many
     seconds = conf.SSE_TOKEN_MAX_AGE if max_age is None else max_age
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not seconds > 0:
         raise ValueError(f"max_age must be a positive number of seconds, not {max_age!r}")

@@ -75,8 +75,9 @@ def _unauthorized(reason: str) -> HttpResponse:
     return response
 
 
-async def _who(request: HttpRequest) -> tuple[Any, list[str]] | HttpResponse:
-    """The user and the topics asked for, by token or by session; or the refusal."""
+async def _who(request: HttpRequest) -> tuple[Any, list[str], str] | HttpResponse:
+    """The user, the topics asked for and the session digest (none with a token: logout
+    does not end a token's streams), by token or by session; or the refusal."""
     topics = request.GET.getlist("topic")
     token = _token(request)
     if token is None:
@@ -85,7 +86,7 @@ async def _who(request: HttpRequest) -> tuple[Any, list[str]] | HttpResponse:
             await release_request_connections()  # the session and user lookups' connection
         if not user.is_authenticated and not conf.SSE_ALLOW_ANONYMOUS:
             raise PermissionDenied("Authentication required.")
-        return user, topics
+        return user, topics, _session(request, user)
     try:
         user, named = await sync_to_async(read_token)(token)
     except InvalidToken as exc:
@@ -94,7 +95,7 @@ async def _who(request: HttpRequest) -> tuple[Any, list[str]] | HttpResponse:
         await release_request_connections()
     if outside := sorted(set(topics) - set(named)):
         raise PermissionDenied(f"The subscription token does not name: {', '.join(outside)}")
-    return user, topics or named
+    return user, topics or named, ""
 
 
 def _previous_streams(request: HttpRequest, user: Any) -> list[str] | None:
@@ -132,7 +133,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     who = await _who(request)
     if isinstance(who, HttpResponse):
         return _with_headers(request, who)
-    user, topics = who
+    user, topics, session = who
     try:
         streams = streams_for(user, topics)
         previous = _previous_streams(request, user)
@@ -149,7 +150,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         user=user,
         denied=denied_streams,
         owners=_owners(request, user),
-        session=_session(request, user) if _token(request) is None else "",
+        session=session,
         previous=previous,
     )
     response = StreamResponse(connection.events(), direct=connection.send_directly)

@@ -19,11 +19,11 @@ from collections.abc import Collection, Iterable
 
 from django_sse.conf import conf
 from django_sse.models import live_presence
+from django_sse.streams import TOPIC_PREFIX
 from django_sse.wire import encode_event
 
 JOIN, LEAVE = "sse:join", "sse:leave"
 Pair = tuple[str, str]  # (stream, user pk)
-TOPIC_PREFIX = "topic:"
 
 
 def enabled() -> bool:
@@ -63,6 +63,9 @@ def ring(loop: asyncio.AbstractEventLoop, kind: str, pairs: set[Pair]) -> None:
 
     rings = []
     for stream, user in sorted(pairs):
-        data = {"user": int(user) if user.isdigit() else user, "topic": stream[len(TOPIC_PREFIX) :]}
+        data = {
+            "user": int(user) if user.isdigit() else user,
+            "topic": stream.removeprefix(TOPIC_PREFIX),
+        }
         rings.append(Ring(stream, None, encode_event(json.dumps(data), kind)))
     ringer_for(loop).put(rings)

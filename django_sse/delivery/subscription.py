@@ -16,6 +16,7 @@ import math
 from typing import Protocol
 
 from django_sse.delivery.ticker import Ticker, ticker_for
+from django_sse.streams import TOPIC_PREFIX
 from django_sse.wire import encode_event
 
 Frame = tuple[str, int | None, bytes]  # (stream, seq or None if ephemeral, bytes)
@@ -24,7 +25,7 @@ REVOKED_EVENT = "sse:revoked"
 
 def revoked_notice(stream: str) -> bytes:
     """What a connection is told when ``stream`` is taken out of it."""
-    data = {"stream": stream, "topic": stream.removeprefix("topic:")}
+    data = {"stream": stream, "topic": stream.removeprefix(TOPIC_PREFIX)}
     return encode_event(json.dumps(data), REVOKED_EVENT)
 
 
