@@ -242,9 +242,12 @@
 
   function joinGroup() {
     const key = groupKey(live.url);
-    const group = { key, channel: new BroadcastChannel(key), abort: new AbortController() };
-    group.leader = false;
-    group.release = null;
+    const group = {
+      channel: new BroadcastChannel(key),
+      abort: new AbortController(),
+      leader: false,
+      release: null, // resolves the lock's promise: the next tab in its queue takes over
+    };
     shared.group = group;
     group.channel.onmessage = (event) => onRelay(group, event.data);
     group.channel.postMessage({ type: 'hello', names: [...groupNames] });
